@@ -1,0 +1,2 @@
+"""CoSeg for MMSegmentation 1.x."""
+__version__ = '0.1.0'
