@@ -1,2 +1,11 @@
-"""CoSeg for MMSegmentation 1.x."""
+"""CoSeg for MMSegmentation 1.x.
+
+``import coseg_mmseg`` (or ``custom_imports=dict(imports=['coseg_mmseg'])`` in a config)
+registers the models, datasets and hooks in mmseg's registries.
+"""
+from . import engine, models  # noqa: F401  (registration)
+from .utils import allow_mmengine_checkpoint_types
+
 __version__ = '0.1.0'
+
+allow_mmengine_checkpoint_types()

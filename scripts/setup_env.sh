@@ -39,9 +39,8 @@ fi
 PIP=("$VENV/bin/python" -m pip)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-log "build tools"
+log "pip"
 "${PIP[@]}" install -q --upgrade pip
-"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
 
 log "torch and torchvision"
 "${PIP[@]}" install -q -r "$ROOT/requirements/torch.txt"
@@ -60,6 +59,7 @@ build_mmcv_wheel() {
   local work
   work=$(mktemp -d)
   log "building mmcv $MMCV_VERSION from source (about 26 minutes on 2 cores); log: $work/build.log"
+  "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
   "${PIP[@]}" download -q --no-deps --no-binary :all: -d "$work" "mmcv==$MMCV_VERSION"
   tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
   sed -i 's/-std=c++17/-std=c++20/g' "$work/mmcv-$MMCV_VERSION/setup.py"

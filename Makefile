@@ -1,0 +1,21 @@
+# make demo: set up .venv, build tiny assets, train the tiny CoSeg-Prefix, evaluate it.
+# make test: set up .venv and run the test suite.
+PY := .venv/bin/python
+TINY_CONFIG := configs/coseg/coseg_prefix_tiny_cocostuff.py
+DEMO_DIR := work_dirs/demo
+
+.PHONY: env demo test clean
+
+env:
+	bash scripts/setup_env.sh
+
+demo: env
+	$(PY) tools/make_tiny_assets.py --out data/tiny
+	$(PY) tools/train.py $(TINY_CONFIG) --work-dir $(DEMO_DIR)
+	$(PY) tools/test.py $(TINY_CONFIG) $(DEMO_DIR)/iter_300.pth --work-dir $(DEMO_DIR)
+
+test: env
+	$(PY) -m pytest tests
+
+clean:
+	rm -rf work_dirs data/tiny

@@ -1,0 +1,71 @@
+# CoSeg-Prefix on a frozen CLIP ViT-B/16 (paper, section 3.7).
+custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
+
+# CLIP ViT-B/16 from the HuggingFace hub (or a local save_pretrained directory). For open_clip:
+# dict(type='Pretrained', source='open_clip', model_name='ViT-B-16', checkpoint='openai').
+clip_init_cfg = dict(
+    type='Pretrained', source='huggingface', checkpoint='openai/clip-vit-base-patch16')
+
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    # CLIP's normalisation, in 0-255 units.
+    mean=[122.7709383, 116.7460125, 104.09373615],
+    std=[68.5005327, 66.6321579, 70.32316305],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size_divisor=16,
+    test_cfg=dict(size_divisor=16))
+
+model = dict(
+    type='CoSeg',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='FrozenCLIPBackbone',
+        image_size=224,
+        patch_size=16,
+        embed_dims=768,
+        num_layers=12,
+        num_heads=12,
+        output_dim=512,
+        act='quick_gelu',
+        out_indices=(3, 6, 9),
+        init_cfg=clip_init_cfg),
+    text_encoder=dict(
+        type='FrozenCLIPTextEncoder',
+        embed_dims=512,
+        num_layers=12,
+        num_heads=8,
+        output_dim=512,
+        act='quick_gelu',
+        templates=('a photo of a {}.', ),
+        init_cfg=clip_init_cfg),
+    neck=dict(
+        type='CoexistenceNeck',
+        mode='prefix',
+        num_tokens=20,
+        in_channels=512,
+        embed_dims=512,
+        out_channels=512,
+        num_heads=4,
+        depth=8),
+    decode_head=dict(
+        type='FiLMCLIPSegHead',
+        in_channels=768,
+        channels=128,
+        num_classes=171,
+        cond_channels=512,
+        num_layers=3,
+        num_heads=4,
+        ffn_channels=2048,
+        patch_size=16,
+        complex_upsample=True,
+        mask_threshold=0.3,
+        loss_decode=dict(type='CoSegLoss', lang_weight=0.08, temperature=0.08)),
+    # None: the vocabularies come from the datasets (CoSegVocabularyHook below).
+    vocabulary=None,
+    test_vocabulary=None,
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+
+custom_hooks = [dict(type='CoSegVocabularyHook')]

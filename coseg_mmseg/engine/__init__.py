@@ -1,0 +1,3 @@
+from .hooks import CoSegVocabularyHook
+
+__all__ = ['CoSegVocabularyHook']

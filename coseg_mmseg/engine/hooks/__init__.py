@@ -1,0 +1,3 @@
+from .coseg_vocabulary_hook import CoSegVocabularyHook
+
+__all__ = ['CoSegVocabularyHook']

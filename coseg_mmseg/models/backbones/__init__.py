@@ -1,0 +1,3 @@
+from .frozen_clip_backbone import FrozenCLIPBackbone
+
+__all__ = ['FrozenCLIPBackbone']

@@ -1,0 +1,87 @@
+"""FrozenCLIPBackbone: CLIP's image encoder, frozen, exposing what CoSeg's neck and head read."""
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..clip import CLIPVisionTower, load_pretrained, load_submodule_weights
+
+
+@MODELS.register_module()
+class FrozenCLIPBackbone(BaseModule):
+    """CLIP's ViT image encoder, always frozen.
+
+    No parameter requires grad, ``train()`` leaves it in eval mode and ``forward`` builds no
+    autograd graph, so it stores no activations for backward and gets no gradients.
+
+    Args:
+        image_size: Pretraining resolution (other input sizes interpolate positions).
+        patch_size: Patch side in pixels.
+        embed_dims: Token width C (768 for ViT-B/16).
+        num_layers: Transformer blocks (12).
+        num_heads: Attention heads (12).
+        output_dim: Width D of CLIP's joint space (512).
+        mlp_ratio: MLP hidden width over C.
+        act: MLP activation; ``'quick_gelu'`` for OpenAI's weights.
+        out_indices: Blocks (0-based) whose token activations are returned; CLIPSeg's
+            ``extract_layers`` (3, 6, 9).
+        init_cfg: ``dict(type='Pretrained', checkpoint=..., source='huggingface' |
+            'open_clip' | 'converted', model_name=...)``; see
+            :mod:`coseg_mmseg.models.clip.clip_weights`. ``None`` keeps random weights.
+    """
+
+    def __init__(self, *, image_size: int = 224, patch_size: int = 16, embed_dims: int = 768,
+                 num_layers: int = 12, num_heads: int = 12, output_dim: int = 512,
+                 mlp_ratio: float = 4.0, act: str = 'quick_gelu',
+                 out_indices: Sequence[int] = (3, 6, 9), init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        bad = [i for i in out_indices if not 0 <= i < num_layers]
+        if bad:
+            raise ValueError(f'backbone.out_indices {tuple(out_indices)} has blocks {bad} outside '
+                             f'0..{num_layers - 1} (num_layers={num_layers})')
+        self.act = act
+        self.out_indices = tuple(out_indices)
+        self.embed_dims = embed_dims
+        self.output_dim = output_dim
+        self.visual = CLIPVisionTower(
+            image_size=image_size, patch_size=patch_size, width=embed_dims, depth=num_layers,
+            num_heads=num_heads, output_dim=output_dim, mlp_ratio=mlp_ratio, act=act)
+        self.requires_grad_(False)
+        self.eval()
+
+    def init_weights(self) -> None:
+        """Load the CLIP weights named by ``init_cfg`` (nothing else is initialised)."""
+        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
+            state_dict, origin = load_pretrained(self.init_cfg, act=self.act)
+            load_submodule_weights(self.visual, state_dict, 'visual.', origin=origin)
+        self._is_init = True
+
+    def train(self, mode: bool = True) -> 'FrozenCLIPBackbone':
+        """Stay in eval mode whatever ``mode`` is: the backbone is frozen."""
+        return super().train(False)
+
+    @torch.no_grad()
+    def forward(self, inputs: Tensor) -> Dict[str, object]:
+        """Encode a batch of normalised images.
+
+        Args:
+            inputs: (B, 3, H, W), H and W multiples of the patch size.
+
+        Returns:
+            dict with
+            - ``layers``: list of (B, L, C), the outputs of ``out_indices`` without CLS,
+              L = h*w, shallow to deep;
+            - ``layers_cls``: list of (B, C), the CLS token of the same blocks;
+            - ``tokens``: (B, L, D), final tokens through ``ln_post`` and ``proj``;
+            - ``image_embed``: (B, D), CLIP's pooled image embedding;
+            - ``grid``: (h, w), the patch grid.
+        """
+        hidden, tokens, grid = self.visual(inputs, self.out_indices)  # (B, 1+L, C), (B, 1+L, D)
+        return dict(
+            layers=[x[:, 1:] for x in hidden],
+            layers_cls=[x[:, 0] for x in hidden],
+            tokens=tokens[:, 1:],
+            image_embed=tokens[:, 0],
+            grid=grid)

@@ -1,0 +1,3 @@
+from .film_clipseg_head import FiLMCLIPSegHead
+
+__all__ = ['FiLMCLIPSegHead']

@@ -1,0 +1,237 @@
+"""FiLMCLIPSegHead: CLIPSeg's decoder, one mask per conditioning embedding.
+
+Architecture of CLIPSeg (Lüddecke & Ecker, CVPR 2022; code MIT licence) as implemented in
+HuggingFace transformers' ``CLIPSegDecoder`` (Apache-2.0), written here in our own words. The
+parameter names equal HuggingFace's ``decoder.*`` names, so a CLIPSeg checkpoint
+(``CIDAS/clipseg-rd64-refined``) loads without renaming.
+"""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from torch import Tensor, nn
+
+from ..clip import load_pretrained, load_submodule_weights
+from ..utils.coexistence_targets import coexistence_targets
+
+
+class CLIPSegAttention(nn.Module):
+    """Self-attention with separate q/k/v projections (HuggingFace's names)."""
+
+    def __init__(self, dims: int, num_heads: int) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (
+            nn.Linear(dims, dims) for _ in range(4))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, L, C) -> (B, L, C)."""
+        q, k, v = (proj(x).unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+                   for proj in (self.q_proj, self.k_proj, self.v_proj))  # (B, heads, L, C/h)
+        out = F.scaled_dot_product_attention(q, k, v)
+        return self.out_proj(out.transpose(1, 2).flatten(2))
+
+
+class CLIPSegMLP(nn.Module):
+    """``fc1 -> ReLU -> fc2``."""
+
+    def __init__(self, dims: int, hidden_dims: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dims, hidden_dims)
+        self.fc2 = nn.Linear(hidden_dims, dims)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class CLIPSegDecoderLayer(nn.Module):
+    """Post-norm transformer layer: ``ln1(x + attn(x))`` then ``ln2(x + mlp(x))``."""
+
+    def __init__(self, dims: int, num_heads: int, ffn_channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.self_attn = CLIPSegAttention(dims, num_heads)
+        self.layer_norm1 = nn.LayerNorm(dims, eps=eps)
+        self.mlp = CLIPSegMLP(dims, ffn_channels)
+        self.layer_norm2 = nn.LayerNorm(dims, eps=eps)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.layer_norm1(x + self.self_attn(x))
+        return self.layer_norm2(x + self.mlp(x))
+
+
+@MODELS.register_module()
+class FiLMCLIPSegHead(BaseDecodeHead):
+    """CLIPSeg's decoder producing one mask per conditioning embedding.
+
+    Going from the deepest extracted activation to the shallowest, each step adds
+    ``reduces[i](activation)`` to the running tokens and applies one post-norm layer; after the
+    first reduction the tokens are modulated by FiLM, ``film_mul(c) * x + film_add(c)``, with
+    the conditioning embedding ``c``. The image part of the activations is reduced once per
+    image and shared by its N conditionals. The tokens are then laid on the patch grid and
+    upsampled by transposed convolutions to the input size.
+
+    Inputs (a dict, from the backbone and neck): ``layers`` (list of (B, L, C), shallow to
+    deep), ``layers_cls`` (list of (B, C)), ``grid`` (h, w), ``embeds`` (B, N, D) the
+    conditioning embeddings, and, for loss and inference, ``vocab_embeds`` (K + 1, D): the
+    vocabulary's text embeddings with "unlabeled" last.
+
+    Args:
+        in_channels: Width C of the backbone activations (768).
+        channels: CLIPSeg's ``reduce_dim`` (64 for rd64, 128 in the CoSeg paper).
+        num_classes: Classes of the training vocabulary (mmseg bookkeeping; the outputs follow
+            the vocabulary in use).
+        cond_channels: Width D of the conditioning embeddings (512).
+        num_layers: Decoder layers, one per extracted activation (3).
+        num_heads: Decoder attention heads (4).
+        ffn_channels: Decoder MLP width (2048).
+        patch_size: Backbone patch size: the upsampling factor (16).
+        complex_upsample: CLIPSeg's "complex" transposed convolution (rd64-refined) instead of
+            a single ``ConvTranspose2d``.
+        film_layer: Step after whose reduction FiLM is applied (CLIPSeg's
+            ``conditional_layer``, 0).
+        use_cls_token: Run the decoder over the CLS token too, as CLIPSeg does (needed to
+            reproduce its masks exactly).
+        mask_threshold: A pixel gets a label only where some slot's mask probability reaches
+            it (paper: 0.3).
+        loss_decode: The loss config (:class:`CoSegLoss`).
+        ignore_index: Label of pixels without class.
+        init_cfg: ``dict(type='Pretrained', checkpoint='CIDAS/clipseg-rd64-refined',
+            source='huggingface')`` loads a CLIPSeg decoder; ``None`` keeps random weights.
+    """
+
+    def __init__(self, *, in_channels: int = 768, channels: int = 64, num_classes: int = 171,
+                 cond_channels: int = 512, num_layers: int = 3, num_heads: int = 4,
+                 ffn_channels: int = 2048, patch_size: int = 16, complex_upsample: bool = True,
+                 film_layer: int = 0, use_cls_token: bool = True, mask_threshold: float = 0.3,
+                 loss_decode: Optional[dict] = None, ignore_index: int = 255,
+                 align_corners: bool = False, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            in_channels, channels, num_classes=num_classes, dropout_ratio=0.0,
+            loss_decode=loss_decode or dict(type='CoSegLoss'), ignore_index=ignore_index,
+            align_corners=align_corners, init_cfg=init_cfg)
+        del self.conv_seg  # masks come from the transposed convolutions
+        if not 0 <= film_layer < num_layers:
+            raise ValueError(f'decode_head.film_layer={film_layer} must be in 0..{num_layers - 1}')
+        if complex_upsample and patch_size % 4:
+            raise ValueError(f'decode_head.complex_upsample needs patch_size divisible by 4, '
+                             f'got {patch_size}')
+        self.num_layers = num_layers
+        self.film_layer = film_layer
+        self.use_cls_token = use_cls_token
+        self.mask_threshold = mask_threshold
+        self.film_mul = nn.Linear(cond_channels, channels)
+        self.film_add = nn.Linear(cond_channels, channels)
+        self.reduces = nn.ModuleList(nn.Linear(in_channels, channels) for _ in range(num_layers))
+        self.layers = nn.ModuleList(
+            CLIPSegDecoderLayer(channels, num_heads, ffn_channels) for _ in range(num_layers))
+        if complex_upsample:
+            k = patch_size // 4
+            self.transposed_convolution = nn.Sequential(
+                nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k), nn.ReLU(),
+                nn.ConvTranspose2d(channels // 2, 1, kernel_size=k, stride=k))
+        else:
+            self.transposed_convolution = nn.ConvTranspose2d(
+                channels, 1, kernel_size=patch_size, stride=patch_size)
+
+    def init_weights(self) -> None:
+        """Load a CLIPSeg decoder when ``init_cfg`` is ``Pretrained``; else default init."""
+        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
+            state_dict, origin = load_pretrained(self.init_cfg)
+            load_submodule_weights(self, state_dict, 'decoder.', origin=origin)
+            self._is_init = True
+        else:
+            super().init_weights()
+
+    def decode(self, layers: List[Tensor], layers_cls: Optional[List[Tensor]], grid: tuple,
+               cond: Tensor) -> Tensor:
+        """Masks for N conditionals per image.
+
+        Args:
+            layers: M activations (B, L, C), shallow to deep, L = h * w.
+            layers_cls: M CLS tokens (B, C), or None when ``use_cls_token`` is False.
+            grid: (h, w).
+            cond: (B, N, D) conditioning embeddings.
+
+        Returns:
+            (B, N, h * patch, w * patch) mask logits.
+        """
+        if len(layers) != self.num_layers:
+            raise ValueError(f'decode_head.num_layers={self.num_layers} but the backbone gives '
+                             f'{len(layers)} activations (backbone.out_indices)')
+        B, N = cond.shape[:2]
+        h, w = grid
+        x = None  # (B, N or 1, 1 + L, rd)
+        for i in range(self.num_layers):
+            act = layers[-1 - i]  # deepest first
+            if self.use_cls_token:
+                act = torch.cat([layers_cls[-1 - i][:, None], act], dim=1)  # (B, 1 + L, C)
+            reduced = self.reduces[i](act)[:, None]  # (B, 1, 1 + L, rd): shared by N
+            x = reduced if x is None else x + reduced
+            if i == self.film_layer:
+                # (B, N, 1, rd) * (B, 1 or N, 1 + L, rd) + (B, N, 1, rd)
+                x = self.film_mul(cond)[:, :, None] * x + self.film_add(cond)[:, :, None]
+            x = self.layers[i](x.flatten(0, 1)).unflatten(0, (B, -1))  # (B, N, 1 + L, rd)
+        if self.use_cls_token:
+            x = x[:, :, 1:]
+        x = x.transpose(2, 3).reshape(B * N, -1, h, w)  # (B*N, rd, h, w)
+        return self.transposed_convolution(x)[:, 0].unflatten(0, (B, N))  # (B, N, H, W)
+
+    def forward(self, inputs: Dict[str, object]) -> Dict[str, Tensor]:
+        """Decode the masks of the neck's N embeddings.
+
+        Returns:
+            dict with ``mask_logits`` (B, N, H, W), ``slot_embeds`` (B, N, D) and, passed
+            through, ``vocab_embeds`` (K + 1, D) when given.
+        """
+        cond = inputs['embeds']  # (B, N, D)
+        masks = self.decode(inputs['layers'], inputs.get('layers_cls'), inputs['grid'], cond)
+        out = dict(mask_logits=masks, slot_embeds=cond)
+        if 'vocab_embeds' in inputs:
+            out['vocab_embeds'] = inputs['vocab_embeds']
+        return out
+
+    def loss_by_feat(self, seg_logits: Dict[str, Tensor],
+                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """CoSeg loss against targets built from the ground-truth label maps.
+
+        Args:
+            seg_logits: The output of :meth:`forward`.
+            batch_data_samples: Samples holding ``gt_sem_seg``.
+        """
+        gt = self._stack_batch_gt(batch_data_samples)[:, 0].long()  # (B, H, W)
+        masks = seg_logits['mask_logits']  # (B, N, h*p, w*p)
+        if masks.shape[-2:] != gt.shape[-2:]:
+            masks = resize(masks, size=gt.shape[-2:], mode='bilinear',
+                           align_corners=self.align_corners)
+        vocab = seg_logits['vocab_embeds']  # (K + 1, D)
+        labels, target_masks = coexistence_targets(
+            gt, num_slots=masks.shape[1], num_classes=vocab.shape[0] - 1,
+            ignore_index=self.ignore_index)
+        return self.loss_decode(masks, target_masks, gt != self.ignore_index,
+                                seg_logits['slot_embeds'], labels, vocab)
+
+    def slot_scores(self, outputs: Dict[str, Tensor]) -> Tensor:
+        """Per-class scores (B, K, H, W) from the N masks and their labels.
+
+        Each slot takes the class whose text embedding is nearest to its embedding ("unlabeled"
+        included); class k scores, at each pixel, the highest mask probability among the slots
+        labelled k (0 where none is). Slots labelled "unlabeled" score nothing.
+        """
+        probs = outputs['mask_logits'].sigmoid()  # (B, N, H, W)
+        vocab = F.normalize(outputs['vocab_embeds'], dim=-1)  # (K + 1, D)
+        slot_class = (F.normalize(outputs['slot_embeds'], dim=-1) @ vocab.t()).argmax(-1)  # (B, N)
+        B, N, H, W = probs.shape
+        scores = probs.new_zeros(B, vocab.shape[0], H, W)
+        scores.scatter_reduce_(1, slot_class[:, :, None, None].expand(-1, -1, H, W), probs,
+                               reduce='amax')
+        return scores[:, :-1]  # drop "unlabeled"
+
+    def predict_by_feat(self, seg_logits: Dict[str, Tensor],
+                        batch_img_metas: List[dict]) -> Tensor:
+        """(B, K, H, W) class scores resized to the (padded) input, as mmseg expects."""
+        return super().predict_by_feat(self.slot_scores(seg_logits), batch_img_metas)

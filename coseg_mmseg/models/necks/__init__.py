@@ -1,0 +1,3 @@
+from .coexistence_neck import CoexistenceNeck
+
+__all__ = ['CoexistenceNeck']

@@ -1,0 +1,3 @@
+from .coseg import CoSeg
+
+__all__ = ['CoSeg']

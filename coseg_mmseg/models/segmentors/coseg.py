@@ -1,0 +1,126 @@
+"""CoSeg: frozen CLIP + coexistence tokens + FiLM CLIPSeg decoder, as an mmseg segmentor."""
+from typing import Dict, List, Optional, Sequence
+
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.utils import OptSampleList, SampleList
+from torch import Tensor
+
+from ..text_encoders import check_vocabulary
+
+
+@MODELS.register_module()
+class CoSeg(EncoderDecoder):
+    """Open-vocabulary segmentation through semantic coexistence (Tu et al.).
+
+    ``backbone`` (frozen CLIP image encoder) -> ``neck`` (N coexistence tokens predict N CLIP
+    embeddings) -> ``decode_head`` (one mask per embedding). Label embeddings come from the
+    frozen ``text_encoder``: the training vocabulary gives the targets of the contrastive loss,
+    the test vocabulary names the slots at inference.
+
+    Vocabularies: ``vocabulary`` / ``test_vocabulary`` fix them in the config; left ``None``,
+    they are taken from the datasets' ``metainfo['classes']`` by
+    :class:`~coseg_mmseg.engine.CoSegVocabularyHook` (or :meth:`set_vocabulary`). A fixed
+    vocabulary must have as many names as the dataset has classes, in the same order.
+
+    Inference returns ``seg_logits`` (K, H, W) for the K test classes, so mmseg's
+    ``postprocess_result`` and ``IoUMetric`` work unchanged; pixels where no slot's mask
+    probability reaches ``decode_head.mask_threshold`` get no label: they are set to
+    ``decode_head.ignore_index`` in ``pred_sem_seg``, which ``IoUMetric`` counts as a miss.
+
+    Args:
+        backbone: Backbone config (:class:`FrozenCLIPBackbone`).
+        neck: Neck config (:class:`CoexistenceNeck`).
+        decode_head: Head config (:class:`FiLMCLIPSegHead`).
+        text_encoder: Text encoder config (:class:`FrozenCLIPTextEncoder`).
+        vocabulary: Training class names, or None to use the training dataset's.
+        test_vocabulary: Test class names (natural words), or None to use the test dataset's.
+        unlabeled_name: Name whose embedding stands for "no class" (pads the targets).
+        train_cfg, test_cfg, data_preprocessor, init_cfg: As in mmseg's ``EncoderDecoder``.
+    """
+
+    def __init__(self, *, backbone: dict, neck: dict, decode_head: dict, text_encoder: dict,
+                 vocabulary: Optional[Sequence[str]] = None,
+                 test_vocabulary: Optional[Sequence[str]] = None,
+                 unlabeled_name: str = 'unlabeled', train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(backbone=backbone, decode_head=decode_head, neck=neck,
+                         train_cfg=train_cfg, test_cfg=test_cfg,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.text_encoder = MODELS.build(text_encoder)
+        self.unlabeled_name = unlabeled_name
+        self.fixed_vocabulary = {
+            'train': None if vocabulary is None else check_vocabulary(
+                vocabulary, what='model.vocabulary'),
+            'test': None if test_vocabulary is None else check_vocabulary(
+                test_vocabulary, what='model.test_vocabulary'),
+        }
+        self.vocabulary: Dict[str, Optional[tuple]] = dict(self.fixed_vocabulary)
+        if self.vocabulary['test'] is not None:
+            self.out_channels = len(self.vocabulary['test'])
+
+    def set_vocabulary(self, names: Sequence[str], *, split: str) -> None:
+        """Use ``names`` as the ``'train'`` or ``'test'`` vocabulary."""
+        if split not in self.vocabulary:
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        names = check_vocabulary(names, what=f'{split} vocabulary')
+        check_vocabulary(names + (self.unlabeled_name, ),
+                         what=f'{split} vocabulary + unlabeled_name')
+        self.vocabulary[split] = names
+        if split == 'test':
+            self.out_channels = len(names)
+
+    def set_dataset_classes(self, classes: Sequence[str], *, split: str,
+                            dataset: str = 'dataset') -> None:
+        """Adopt a dataset's classes, unless the config fixed this split's vocabulary.
+
+        A fixed vocabulary must have one name per dataset class (same order): the metric
+        indexes classes by position.
+        """
+        fixed = self.fixed_vocabulary[split]
+        if fixed is None:
+            self.set_vocabulary(classes, split=split)
+        elif len(fixed) != len(classes):
+            key = 'model.vocabulary' if split == 'train' else 'model.test_vocabulary'
+            raise ValueError(f'{key} has {len(fixed)} names but {dataset} has {len(classes)} '
+                             f'classes; give one name per class, in the dataset\'s order')
+
+    def vocabulary_embeddings(self, split: str) -> Tensor:
+        """(K + 1, D) text embeddings of the split's vocabulary, "unlabeled" last."""
+        names = self.vocabulary[split]
+        if names is None:
+            key = 'model.vocabulary' if split == 'train' else 'model.test_vocabulary'
+            raise RuntimeError(
+                f'CoSeg has no {split} vocabulary: set {key} in the config, keep '
+                f"dict(type='CoSegVocabularyHook') in custom_hooks (it reads the dataset's "
+                f"metainfo['classes']), or call model.set_vocabulary(names, split={split!r})")
+        return self.text_encoder(names + (self.unlabeled_name, ))
+
+    def extract_feat(self, inputs: Tensor) -> Dict[str, object]:
+        """Backbone + neck outputs, plus ``vocab_embeds`` of the current split.
+
+        Args:
+            inputs: (B, 3, H, W) normalised images.
+
+        Returns:
+            The backbone dict with ``embeds`` (B, N, D) and ``vocab_embeds`` (K + 1, D).
+        """
+        feats = self.neck(self.backbone(inputs))
+        feats['vocab_embeds'] = self.vocabulary_embeddings('train' if self.training else 'test')
+        return feats
+
+    def postprocess_result(self, seg_logits: Tensor,
+                           data_samples: OptSampleList = None) -> SampleList:
+        """mmseg's post-processing, then "no label" where no class reaches the threshold."""
+        data_samples = super().postprocess_result(seg_logits, data_samples)
+        threshold = self.decode_head.mask_threshold
+        for sample in data_samples:
+            scores = sample.seg_logits.data  # (K, H, W), at the original image size
+            pred = sample.pred_sem_seg.data  # (1, H, W)
+            pred[scores.amax(dim=0, keepdim=True) < threshold] = self.decode_head.ignore_index
+        return data_samples
+
+    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None) -> List[Tensor]:
+        """Raw head outputs (mask logits, slot embeddings), without post-processing."""
+        return self.decode_head.forward(self.extract_feat(inputs))

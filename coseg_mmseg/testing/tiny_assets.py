@@ -1,0 +1,113 @@
+"""Tiny models and data in the real on-disk formats, for the demo and the tests.
+
+Nothing here is downloaded: a tiny random CLIP (and CLIPSeg) is built with transformers and
+saved with ``save_pretrained``; images and label maps are drawn in COCO-Stuff-164k's layout
+(``images/{train,val}2017/*.jpg``, ``annotations/{train,val}2017/*_labelTrainIds.png``).
+"""
+import os
+from typing import Dict, Optional
+
+import numpy as np
+
+# Tiny CLIP: a 64 px ViT with 16 px patches (4 x 4 grid), 4 blocks; a 2-block text tower with
+# CLIP's real 49408-token vocabulary, so CLIP's tokenizer works unchanged.
+TINY_VISION = dict(hidden_size=64, intermediate_size=256, num_hidden_layers=4,
+                   num_attention_heads=4, image_size=64, patch_size=16)
+TINY_TEXT = dict(hidden_size=32, intermediate_size=128, num_hidden_layers=2,
+                 num_attention_heads=2, vocab_size=49408, max_position_embeddings=77)
+TINY_PROJECTION_DIM = 32
+
+# Classes drawn in the tiny COCO-Stuff data (trainIds of mmseg's COCOStuffDataset), each with
+# its own colour (BGR).
+TINY_STUFF = {112: (40, 160, 60), 143: (170, 90, 20), 137: (110, 110, 110)}  # grass, sea, road
+TINY_THINGS = {0: (60, 60, 220), 2: (200, 200, 30), 16: (30, 120, 200)}  # person, car, dog
+
+
+def make_tiny_hf_clip(out_dir: str, *, seed: int = 0) -> str:
+    """Save a tiny random ``CLIPModel`` with ``save_pretrained`` and return its directory."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+    torch.manual_seed(seed)
+    config = CLIPConfig(text_config=TINY_TEXT, vision_config=TINY_VISION,
+                        projection_dim=TINY_PROJECTION_DIM)
+    CLIPModel(config).eval().save_pretrained(out_dir)
+    return out_dir
+
+
+def make_tiny_hf_clipseg(out_dir: str, *, seed: int = 0, reduce_dim: int = 16,
+                         complex_upsample: bool = True, extract_layers=(1, 2, 3)) -> str:
+    """Save a tiny random ``CLIPSegForImageSegmentation`` (rd64-refined's layout, tiny)."""
+    import torch
+    from transformers import CLIPSegConfig, CLIPSegForImageSegmentation
+    torch.manual_seed(seed)
+    config = CLIPSegConfig(
+        text_config=TINY_TEXT, vision_config=TINY_VISION, projection_dim=TINY_PROJECTION_DIM,
+        reduce_dim=reduce_dim, extract_layers=list(extract_layers), decoder_num_attention_heads=2,
+        decoder_intermediate_size=64, use_complex_transposed_convolution=complex_upsample)
+    model = CLIPSegForImageSegmentation(config).eval()
+    with torch.no_grad():  # fan-in scaled random weights: logits of a realistic size (~1-10)
+        for name, p in model.decoder.named_parameters():
+            if p.dim() > 1:
+                p.normal_(0, p[0].numel() ** -0.5)
+            else:
+                p.normal_(1.0 if 'layer_norm' in name and name.endswith('weight') else 0.0, 0.1)
+    model.save_pretrained(out_dir)
+    return out_dir
+
+
+def _draw_scene(rng: np.random.Generator, height: int, width: int):
+    """One image (H, W, 3) uint8 BGR and its label map (H, W) uint8."""
+    stuff = list(TINY_STUFF)
+    things = list(TINY_THINGS)
+    label = np.full((height, width), stuff[rng.integers(len(stuff))], dtype=np.uint8)
+    split = rng.integers(height // 3, 2 * height // 3)
+    label[split:] = stuff[rng.integers(len(stuff))]
+    for _ in range(rng.integers(1, 3)):
+        cls = things[rng.integers(len(things))]
+        h, w = rng.integers(height // 5, height // 2), rng.integers(width // 5, width // 2)
+        y, x = rng.integers(0, height - h), rng.integers(0, width - w)
+        label[y:y + h, x:x + w] = cls
+    colours = {**TINY_STUFF, **TINY_THINGS}
+    image = np.zeros((height, width, 3), dtype=np.float32)
+    for cls, colour in colours.items():
+        image[label == cls] = colour
+    image += rng.normal(0, 12, image.shape)
+    label[:2] = 255  # a strip of unlabeled pixels, as in the real maps
+    return np.clip(image, 0, 255).astype(np.uint8), label
+
+
+def make_tiny_cocostuff(root: str, *, num_train: int = 16, num_val: int = 8, height: int = 72,
+                        width: int = 88, seed: int = 0) -> str:
+    """Write a tiny COCO-Stuff-164k tree under ``root`` and return ``root``."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    for split, count in (('train2017', num_train), ('val2017', num_val)):
+        img_dir = os.path.join(root, 'images', split)
+        ann_dir = os.path.join(root, 'annotations', split)
+        os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(ann_dir, exist_ok=True)
+        for i in range(count):
+            image, label = _draw_scene(rng, height, width)
+            name = f'{i + 1:012d}'
+            cv2.imwrite(os.path.join(img_dir, name + '.jpg'), image)
+            cv2.imwrite(os.path.join(ann_dir, name + '_labelTrainIds.png'), label)
+    return root
+
+
+def make_tiny_assets(out_dir: str, *, seed: int = 0) -> Dict[str, str]:
+    """Tiny CLIP (HuggingFace format) and tiny COCO-Stuff under ``out_dir``; idempotent."""
+    paths = dict(clip=os.path.join(out_dir, 'clip'),
+                 coco_stuff=os.path.join(out_dir, 'coco_stuff164k'))
+    if not os.path.isfile(os.path.join(paths['clip'], 'config.json')):
+        make_tiny_hf_clip(paths['clip'], seed=seed)
+    if not os.path.isdir(os.path.join(paths['coco_stuff'], 'annotations')):
+        make_tiny_cocostuff(paths['coco_stuff'], seed=seed)
+    return paths
+
+
+def tiny_clip_images(batch: int, *, size: Optional[int] = None, seed: int = 0):
+    """A batch of random normalised images (B, 3, size, size) for parity tests."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    size = size or TINY_VISION['image_size']
+    return torch.randn(batch, 3, size, size, generator=g)

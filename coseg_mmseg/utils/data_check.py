@@ -1,0 +1,45 @@
+"""Fail early, with a useful message, when a config's dataset is not on disk."""
+import os
+from typing import Iterator, Tuple
+
+PREPARE_HINT = {
+    'COCOStuffDataset': 'download COCO 2017 images and stuffthingmaps_trainval2017.zip, then run '
+                        "mmseg's tools/dataset_converters/coco_stuff164k.py (docs/datasets.md)",
+}
+
+
+def _datasets(cfg: dict, where: str) -> Iterator[Tuple[str, dict]]:
+    """Every dataset config under a dataloader config, with its config path."""
+    if not isinstance(cfg, dict):
+        return
+    if 'data_root' in cfg or 'data_prefix' in cfg:
+        yield where, cfg
+    if isinstance(cfg.get('dataset'), dict):
+        yield from _datasets(cfg['dataset'], f'{where}.dataset')
+    for i, sub in enumerate(cfg.get('datasets') or []):
+        yield from _datasets(sub, f'{where}.datasets[{i}]')
+
+
+def check_data_roots(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dataloader')
+                     ) -> None:
+    """Raise ``FileNotFoundError`` naming the first missing data root or image folder.
+
+    Args:
+        cfg: An mmengine ``Config``.
+        loaders: The dataloader keys the command will use.
+    """
+    for loader in loaders:
+        if not cfg.get(loader):
+            continue
+        for where, ds in _datasets(cfg[loader].get('dataset'), f'{loader}.dataset'):
+            root = ds.get('data_root') or ''
+            img_dir = (ds.get('data_prefix') or {}).get('img_path', '')
+            path = os.path.join(root, img_dir)
+            if path and not os.path.isdir(path):
+                hint = PREPARE_HINT.get(ds.get('type'), 'see docs/datasets.md')
+                missing = root if root and not os.path.isdir(root) else path
+                raise FileNotFoundError(
+                    f"dataset folder '{missing}' ({where}.data_root='{root}', data_prefix.img_path="
+                    f"'{img_dir}') does not exist (working directory: {os.getcwd()}). To prepare "
+                    f"{ds.get('type', 'the dataset')}: {hint}; or point the config at it with "
+                    f"--cfg-options {where}.data_root=/path/to/data")
