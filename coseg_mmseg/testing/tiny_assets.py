@@ -17,6 +17,17 @@ TINY_TEXT = dict(hidden_size=32, intermediate_size=128, num_hidden_layers=2,
                  num_attention_heads=2, vocab_size=49408, max_position_embeddings=77)
 TINY_PROJECTION_DIM = 32
 
+# Arguments of our modules that match the tiny CLIP above.
+TINY_BACKBONE = dict(image_size=TINY_VISION['image_size'], patch_size=TINY_VISION['patch_size'],
+                     embed_dims=TINY_VISION['hidden_size'],
+                     num_layers=TINY_VISION['num_hidden_layers'],
+                     num_heads=TINY_VISION['num_attention_heads'],
+                     output_dim=TINY_PROJECTION_DIM, out_indices=(1, 2, 3))
+TINY_TEXT_ENCODER = dict(embed_dims=TINY_TEXT['hidden_size'],
+                         num_layers=TINY_TEXT['num_hidden_layers'],
+                         num_heads=TINY_TEXT['num_attention_heads'],
+                         output_dim=TINY_PROJECTION_DIM)
+
 # Classes drawn in the tiny COCO-Stuff data (trainIds of mmseg's COCOStuffDataset), each with
 # its own colour (BGR).
 TINY_STUFF = {112: (40, 160, 60), 143: (170, 90, 20), 137: (110, 110, 110)}  # grass, sea, road

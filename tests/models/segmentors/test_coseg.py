@@ -1,0 +1,90 @@
+import pytest
+import torch
+from mmengine.config import ConfigDict
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from coseg_mmseg.testing import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
+
+VOCAB = ('grass', 'sea', 'person')
+
+
+def build_model(**overrides):
+    torch.manual_seed(0)
+    cfg = dict(
+        type='CoSeg',
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1],
+                               size_divisor=16, test_cfg=dict(size_divisor=16)),
+        backbone=dict(type='FrozenCLIPBackbone', **TINY_BACKBONE),
+        text_encoder=dict(type='FrozenCLIPTextEncoder', **TINY_TEXT_ENCODER),
+        neck=dict(type='CoexistenceNeck', num_tokens=4, in_channels=TINY_PROJECTION_DIM,
+                  embed_dims=32, out_channels=TINY_PROJECTION_DIM, depth=1),
+        decode_head=dict(type='FiLMCLIPSegHead', in_channels=TINY_BACKBONE['embed_dims'],
+                         channels=16, num_classes=3, cond_channels=TINY_PROJECTION_DIM,
+                         num_heads=2, ffn_channels=32),
+        test_cfg=ConfigDict(mode='whole'))
+    cfg.update(overrides)
+    return MODELS.build(cfg)
+
+
+def sample(h=64, w=64, seg=None):
+    s = SegDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+    if seg is not None:
+        s.gt_sem_seg = PixelData(data=seg[None])
+    return s
+
+
+def test_training_step_returns_mmseg_losses_and_trains_only_neck_and_head():
+    model = build_model(vocabulary=VOCAB)
+    model.train()
+    seg = torch.zeros(64, 64, dtype=torch.long)
+    seg[20:40, 20:40] = 2
+    seg[:4] = 255
+    losses = model.loss(torch.randn(2, 3, 64, 64), [sample(seg=seg), sample(seg=seg)])
+    assert set(losses) == {'decode.loss_coseg_mask', 'decode.loss_coseg_lang'}
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert all(p.grad is None for p in model.text_encoder.parameters())
+    assert model.neck.tokens.grad.abs().sum() > 0
+    assert model.decode_head.film_mul.weight.grad.abs().sum() > 0
+
+
+def test_inference_gives_one_channel_per_test_class_and_no_label_pixels():
+    model = build_model(test_vocabulary=VOCAB)
+    model.eval()
+    with torch.no_grad():
+        results = model.predict(torch.randn(1, 3, 64, 80), [sample(64, 80)])
+    scores = results[0].seg_logits.data
+    pred = results[0].pred_sem_seg.data[0]
+    assert scores.shape == (3, 64, 80)
+    confident = scores.amax(0) >= 0.3
+    assert torch.equal(pred[confident], scores.argmax(0)[confident])
+    assert (pred[~confident] == 255).all()
+
+
+def test_no_label_threshold():
+    model = build_model(test_vocabulary=VOCAB)
+    scores = torch.zeros(1, 3, 2, 2)
+    scores[0, 1, 0, 0] = 0.9
+    scores[0, 2, 1, 1] = 0.29
+    pred = model.postprocess_result(scores, [sample(2, 2)])[0].pred_sem_seg.data[0]
+    assert pred.tolist() == [[1, 255], [255, 255]]
+
+
+def test_vocabulary_rules():
+    model = build_model()
+    with pytest.raises(RuntimeError, match='no test vocabulary.*CoSegVocabularyHook'):
+        model.vocabulary_embeddings('test')
+    model.set_dataset_classes(VOCAB, split='test')
+    assert model.vocabulary_embeddings('test').shape == (4, TINY_PROJECTION_DIM)  # + unlabeled
+    assert model.out_channels == 3
+    with pytest.raises(ValueError, match="'unlabeled' twice"):
+        model.set_vocabulary(['sky', 'unlabeled'], split='train')
+    fixed = build_model(test_vocabulary=VOCAB)
+    fixed.set_dataset_classes(['a', 'b', 'c'], split='test')  # fixed names win
+    assert fixed.vocabulary['test'] == VOCAB
+    with pytest.raises(ValueError, match='model.test_vocabulary has 3 names but VOC has 2'):
+        fixed.set_dataset_classes(['a', 'b'], split='test', dataset='VOC')
+    with pytest.raises(ValueError, match='model.vocabulary is empty'):
+        build_model(vocabulary=[])

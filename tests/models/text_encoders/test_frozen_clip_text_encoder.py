@@ -1,0 +1,77 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from open_clip.tokenizer import SimpleTokenizer
+from transformers import CLIPModel
+
+from coseg_mmseg.models import FrozenCLIPTextEncoder
+from coseg_mmseg.testing import TINY_TEXT_ENCODER
+
+NAMES = ['potted plant', 'sky', 'dining table']
+
+
+def build(init_cfg=None, **overrides) -> FrozenCLIPTextEncoder:
+    encoder = FrozenCLIPTextEncoder(**{**TINY_TEXT_ENCODER, **overrides}, init_cfg=init_cfg)
+    encoder.init_weights()
+    return encoder
+
+
+def test_parity_with_transformers(tiny_clip_dir):
+    encoder = build(dict(type='Pretrained', checkpoint=tiny_clip_dir), templates=('{}', ))
+    hf = CLIPModel.from_pretrained(tiny_clip_dir).eval()
+    with torch.no_grad():
+        ref = hf.get_text_features(input_ids=SimpleTokenizer()(NAMES))
+    ref = getattr(ref, 'pooler_output', ref)  # transformers 5 returns an output object
+    torch.testing.assert_close(encoder(NAMES), F.normalize(ref, dim=-1), atol=1e-5, rtol=1e-5)
+
+
+def test_parity_with_open_clip(tiny_open_clip):
+    name, checkpoint, model = tiny_open_clip
+    encoder = build(dict(type='Pretrained', source='open_clip', model_name=name,
+                         checkpoint=checkpoint), templates=('a photo of a {}.', ))
+    with torch.no_grad():
+        ref = model.encode_text(SimpleTokenizer()([f'a photo of a {n}.' for n in NAMES]))
+    torch.testing.assert_close(encoder(NAMES), F.normalize(ref, dim=-1), atol=1e-5, rtol=1e-5)
+
+
+def test_template_ensemble_and_cache(tiny_clip_dir):
+    init = dict(type='Pretrained', checkpoint=tiny_clip_dir)
+    templates = ('a photo of a {}.', 'a picture of the {}.')
+    encoder = build(init, templates=templates)
+    single = [build(init, templates=(t, ))(NAMES) for t in templates]
+    expected = F.normalize(single[0] + single[1], dim=-1)
+    first = encoder(NAMES)
+    torch.testing.assert_close(first, expected, atol=1e-6, rtol=1e-6)
+    assert torch.allclose(first.norm(dim=-1), torch.ones(3))
+    calls = []
+    encoder.text.register_forward_hook(lambda *args: calls.append(1))
+    assert encoder(NAMES) is first or torch.equal(encoder(NAMES), first)
+    assert calls == []  # served from the cache
+    encoder(NAMES[:2])
+    assert calls == [1]  # a new vocabulary is encoded once
+
+
+def test_cache_is_cleared_when_weights_change(tiny_clip_dir):
+    encoder = build(templates=('{}', ))
+    before = encoder(NAMES)
+    encoder.load_state_dict(build(dict(type='Pretrained', checkpoint=tiny_clip_dir)).state_dict())
+    assert not torch.allclose(encoder(NAMES), before)
+
+
+@pytest.mark.parametrize('names, message', [
+    ([], 'is empty'),
+    (['sky', 'sea', 'sky'], "'sky' twice"),
+    (['sky', ''], r"\[1\] = ''"),
+    ('sky,sea', 'must be a list'),
+])
+def test_bad_vocabularies(names, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        build()(names)
+
+
+def test_frozen():
+    encoder = build()
+    assert not any(p.requires_grad for p in encoder.parameters())
+    encoder.train()
+    assert not encoder.training
+    assert encoder(NAMES).grad_fn is None
