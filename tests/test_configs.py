@@ -13,7 +13,9 @@ from tests.helpers import REPO
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', '**', '*.py'), recursive=True))
 TINY = {
     **{f'model.backbone.{k}': v for k, v in TINY_BACKBONE.items()},
+    **{f'model.rank_backbone.{k}': v for k, v in TINY_BACKBONE.items() if k != 'out_indices'},
     **{f'model.text_encoder.{k}': v for k, v in TINY_TEXT_ENCODER.items()},
+    **{f'model.cond_text_encoder.{k}': v for k, v in TINY_TEXT_ENCODER.items()},
     'model.neck.num_tokens': 3, 'model.neck.in_channels': TINY_PROJECTION_DIM,
     'model.neck.embed_dims': 16, 'model.neck.out_channels': TINY_PROJECTION_DIM,
     'model.neck.depth': 1, 'model.neck.encoder_depth': 1, 'model.neck.decoder_depth': 1,
@@ -35,7 +37,7 @@ def test_config_loads_and_builds(path):
     if 'model' not in cfg:
         return  # schedule / runtime pieces: loading is the test
     assert 'coseg_mmseg' in cfg.custom_imports['imports']
-    cfg.merge_from_dict(TINY)
+    cfg.merge_from_dict({k: v for k, v in TINY.items() if cfg.model.get(k.split('.')[1])})
     model = MODELS.build(cfg.model)
     model.set_vocabulary(['grass', 'sea'], split='test')
     model.eval()

@@ -1,7 +1,7 @@
 """Evaluate a checkpoint with mmengine's Runner (mmseg's ``tools/test.py`` command line).
 
 Usage:
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
+    python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out DIR] [--show-dir DIR]
         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}] [--tta]
 """
 import argparse
@@ -9,6 +9,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
@@ -18,7 +19,9 @@ from coseg_mmseg.utils import check_data_roots
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a segmentor')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='checkpoint file; omitted, the weights named by the config\'s '
+                             'init_cfg are loaded (e.g. the no-training baseline)')
     parser.add_argument('--work-dir', help='where the evaluation metrics are saved')
     parser.add_argument('--out', help='folder to save the predicted label maps to')
     parser.add_argument('--show', action='store_true', help='show predictions')
@@ -50,7 +53,7 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
+    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
@@ -72,6 +75,9 @@ def main() -> None:
         cfg.test_evaluator['keep_results'] = True
     check_data_roots(cfg, loaders=('test_dataloader', ))
     runner = Runner.from_cfg(cfg)
+    if args.checkpoint is None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model.init_weights()
     runner.test()
 
 

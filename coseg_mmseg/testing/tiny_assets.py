@@ -45,6 +45,23 @@ def make_tiny_hf_clip(out_dir: str, *, seed: int = 0) -> str:
     return out_dir
 
 
+def rescale_clipseg_decoder(model):
+    """Give a random CLIPSeg decoder fan-in scaled weights, in place.
+
+    transformers initialises the decoder's linear and convolution weights with std 1, which
+    makes logits in the hundreds; with these the logits are of a realistic size (about 1-10),
+    so a 1e-4 parity bound means what it says.
+    """
+    import torch
+    with torch.no_grad():
+        for name, p in model.decoder.named_parameters():
+            if p.dim() > 1:
+                p.normal_(0, p[0].numel() ** -0.5)
+            else:
+                p.normal_(1.0 if 'layer_norm' in name and name.endswith('weight') else 0.0, 0.1)
+    return model
+
+
 def make_tiny_hf_clipseg(out_dir: str, *, seed: int = 0, reduce_dim: int = 16,
                          complex_upsample: bool = True, extract_layers=(1, 2, 3)) -> str:
     """Save a tiny random ``CLIPSegForImageSegmentation`` (rd64-refined's layout, tiny)."""
@@ -55,13 +72,7 @@ def make_tiny_hf_clipseg(out_dir: str, *, seed: int = 0, reduce_dim: int = 16,
         text_config=TINY_TEXT, vision_config=TINY_VISION, projection_dim=TINY_PROJECTION_DIM,
         reduce_dim=reduce_dim, extract_layers=list(extract_layers), decoder_num_attention_heads=2,
         decoder_intermediate_size=64, use_complex_transposed_convolution=complex_upsample)
-    model = CLIPSegForImageSegmentation(config).eval()
-    with torch.no_grad():  # fan-in scaled random weights: logits of a realistic size (~1-10)
-        for name, p in model.decoder.named_parameters():
-            if p.dim() > 1:
-                p.normal_(0, p[0].numel() ** -0.5)
-            else:
-                p.normal_(1.0 if 'layer_norm' in name and name.endswith('weight') else 0.0, 0.1)
+    model = rescale_clipseg_decoder(CLIPSegForImageSegmentation(config).eval())
     model.save_pretrained(out_dir)
     return out_dir
 
@@ -106,11 +117,16 @@ def make_tiny_cocostuff(root: str, *, num_train: int = 16, num_val: int = 8, hei
 
 
 def make_tiny_assets(out_dir: str, *, seed: int = 0) -> Dict[str, str]:
-    """Tiny CLIP (HuggingFace format) and tiny COCO-Stuff under ``out_dir``; idempotent."""
-    paths = dict(clip=os.path.join(out_dir, 'clip'),
+    """Tiny CLIP and CLIPSeg (HuggingFace format) and tiny COCO-Stuff under ``out_dir``.
+
+    Idempotent: what exists is kept.
+    """
+    paths = dict(clip=os.path.join(out_dir, 'clip'), clipseg=os.path.join(out_dir, 'clipseg'),
                  coco_stuff=os.path.join(out_dir, 'coco_stuff164k'))
     if not os.path.isfile(os.path.join(paths['clip'], 'config.json')):
         make_tiny_hf_clip(paths['clip'], seed=seed)
+    if not os.path.isfile(os.path.join(paths['clipseg'], 'config.json')):
+        make_tiny_hf_clipseg(paths['clipseg'], seed=seed)
     if not os.path.isdir(os.path.join(paths['coco_stuff'], 'annotations')):
         make_tiny_cocostuff(paths['coco_stuff'], seed=seed)
     return paths

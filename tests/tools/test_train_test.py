@@ -29,6 +29,14 @@ def test_tiny_train_then_test(tmp_path):
     assert float(match[1]) > 0  # the trained slots name some classes right
 
 
+def test_no_train_baseline_runs_under_tools_test_without_checkpoint(tmp_path):
+    make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
+    config = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+    result = run_tool('test.py', config, '--work-dir', 'wd', cwd=str(tmp_path))
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert re.search(r'Iter\(test\) \[8/8\].*mIoU: [\d.]+', result.stdout)
+
+
 def test_missing_dataset_fails_at_once_naming_the_root(tmp_path):
     config = os.path.join(REPO, 'configs/coseg/coseg_prefix_cocostuff.py')
     result = run_tool('train.py', config, cwd=str(tmp_path), timeout=120)

@@ -182,17 +182,18 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         return self.transposed_convolution(x)[:, 0].unflatten(0, (B, N))  # (B, N, H, W)
 
     def forward(self, inputs: Dict[str, object]) -> Dict[str, Tensor]:
-        """Decode the masks of the neck's N embeddings.
+        """Decode the masks of the N conditioning embeddings.
 
         Returns:
             dict with ``mask_logits`` (B, N, H, W), ``slot_embeds`` (B, N, D) and, passed
-            through, ``vocab_embeds`` (K + 1, D) when given.
+            through when given, ``vocab_embeds`` (K + 1, D) and ``slot_classes`` (B, N).
         """
         cond = inputs['embeds']  # (B, N, D)
         masks = self.decode(inputs['layers'], inputs.get('layers_cls'), inputs['grid'], cond)
         out = dict(mask_logits=masks, slot_embeds=cond)
-        if 'vocab_embeds' in inputs:
-            out['vocab_embeds'] = inputs['vocab_embeds']
+        for key in ('vocab_embeds', 'slot_classes'):
+            if key in inputs:
+                out[key] = inputs[key]
         return out
 
     def loss_by_feat(self, seg_logits: Dict[str, Tensor],
@@ -219,12 +220,15 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         """Per-class scores (B, K, H, W) from the N masks and their labels.
 
         Each slot takes the class whose text embedding is nearest to its embedding ("unlabeled"
-        included); class k scores, at each pixel, the highest mask probability among the slots
-        labelled k (0 where none is). Slots labelled "unlabeled" score nothing.
+        included), unless ``outputs['slot_classes']`` (B, N) names them; class k scores, at each
+        pixel, the highest mask probability among the slots labelled k (0 where none is). Slots
+        labelled "unlabeled" score nothing.
         """
         probs = outputs['mask_logits'].sigmoid()  # (B, N, H, W)
         vocab = F.normalize(outputs['vocab_embeds'], dim=-1)  # (K + 1, D)
-        slot_class = (F.normalize(outputs['slot_embeds'], dim=-1) @ vocab.t()).argmax(-1)  # (B, N)
+        slot_class = outputs.get('slot_classes')
+        if slot_class is None:
+            slot_class = (F.normalize(outputs['slot_embeds'], dim=-1) @ vocab.t()).argmax(-1)
         B, N, H, W = probs.shape
         scores = probs.new_zeros(B, vocab.shape[0], H, W)
         scores.scatter_reduce_(1, slot_class[:, :, None, None].expand(-1, -1, H, W), probs,

@@ -39,7 +39,8 @@ class CoSeg(EncoderDecoder):
         train_cfg, test_cfg, data_preprocessor, init_cfg: As in mmseg's ``EncoderDecoder``.
     """
 
-    def __init__(self, *, backbone: dict, neck: dict, decode_head: dict, text_encoder: dict,
+    def __init__(self, *, backbone: dict, decode_head: dict, text_encoder: dict,
+                 neck: Optional[dict] = None,
                  vocabulary: Optional[Sequence[str]] = None,
                  test_vocabulary: Optional[Sequence[str]] = None,
                  unlabeled_name: str = 'unlabeled', train_cfg: Optional[dict] = None,

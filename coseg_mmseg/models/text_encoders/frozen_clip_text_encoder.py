@@ -28,6 +28,15 @@ def check_vocabulary(names: Sequence[str], *, what: str = 'vocabulary') -> Tuple
     return names
 
 
+def check_templates(templates: Sequence[str]) -> Tuple[str, ...]:
+    """Validate prompt templates: a non-empty list of strings with one ``{}`` each."""
+    if isinstance(templates, str) or not templates or any(
+            not isinstance(t, str) or t.count('{}') != 1 for t in templates):
+        raise ValueError(f'templates must be a list of strings with one "{{}}" each, '
+                         f'got {templates!r}')
+    return tuple(templates)
+
+
 @MODELS.register_module()
 class FrozenCLIPTextEncoder(BaseModule):
     """CLIP's text tower, frozen, turning class names into normalised embeddings.
@@ -55,12 +64,8 @@ class FrozenCLIPTextEncoder(BaseModule):
                  templates: Sequence[str] = ('a photo of a {}.', ),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if isinstance(templates, str) or not templates or any(
-                not isinstance(t, str) or t.count('{}') != 1 for t in templates):
-            raise ValueError(f'text_encoder.templates must be a list of strings with one "{{}}" '
-                             f'each, got {templates!r}')
         self.act = act
-        self.templates = tuple(templates)
+        self.templates = check_templates(templates)
         self.text = CLIPTextTower(
             vocab_size=vocab_size, context_length=context_length, width=embed_dims,
             depth=num_layers, num_heads=num_heads, output_dim=output_dim, mlp_ratio=mlp_ratio,
@@ -68,7 +73,7 @@ class FrozenCLIPTextEncoder(BaseModule):
         self.requires_grad_(False)
         self.eval()
         self._tokenizer = None
-        self._cache: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], Tensor] = {}
+        self._cache: Dict[tuple, Tensor] = {}
         self._register_load_state_dict_pre_hook(lambda *args, **kwargs: self._cache.clear())
 
     def init_weights(self) -> None:
@@ -91,22 +96,35 @@ class FrozenCLIPTextEncoder(BaseModule):
         return self._tokenizer(list(texts))
 
     @torch.no_grad()
-    def forward(self, names: Sequence[str]) -> Tensor:
-        """Normalised text embeddings of class names.
+    def encode(self, names: Sequence[str], *, templates: Optional[Sequence[str]] = None,
+               normalize: bool = True) -> Tensor:
+        """Text embeddings of class names, cached per (names, templates, normalize).
 
         Args:
             names: K class names, written as natural words ("potted plant").
+            templates: Prompt templates; ``None`` uses the encoder's.
+            normalize: Unit-norm embeddings, ensembled over templates (for classification);
+                False gives CLIP's raw projected features averaged over templates (what CLIPSeg
+                is conditioned on).
 
         Returns:
-            (K, D) unit-norm embeddings, on the encoder's device.
+            (K, D) embeddings on the encoder's device.
         """
-        key = (check_vocabulary(names), self.templates)
+        templates = self.templates if templates is None else check_templates(templates)
+        key = (check_vocabulary(names), templates, normalize)
         if key not in self._cache:
             device = self.text.text_projection.device
-            prompts = [t.format(n) for n in key[0] for t in self.templates]
+            prompts = [t.format(n) for n in key[0] for t in templates]
             embeds = torch.cat([
                 self.text(self.tokenize(prompts[i:i + 256]).to(device))
-                for i in range(0, len(prompts), 256)])  # (K * T, D)
-            embeds = F.normalize(embeds, dim=-1).unflatten(0, (len(key[0]), -1))  # (K, T, D)
-            self._cache[key] = F.normalize(embeds.mean(dim=1), dim=-1)
+                for i in range(0, len(prompts), 256)]).unflatten(0, (len(key[0]), -1))
+            if normalize:  # (K, T, D) -> (K, D)
+                embeds = F.normalize(F.normalize(embeds, dim=-1).mean(dim=1), dim=-1)
+            else:
+                embeds = embeds.mean(dim=1)
+            self._cache[key] = embeds
         return self._cache[key].to(self.text.text_projection.device)
+
+    def forward(self, names: Sequence[str]) -> Tensor:
+        """(K, D) unit-norm embeddings of ``names`` with the encoder's templates."""
+        return self.encode(names)

@@ -69,6 +69,11 @@ def test_bad_vocabularies(names, message):
         build()(names)
 
 
+def test_bad_templates():
+    with pytest.raises(ValueError, match='one "{}" each'):
+        build(templates=('a photo of a dog',))
+
+
 def test_frozen():
     encoder = build()
     assert not any(p.requires_grad for p in encoder.parameters())

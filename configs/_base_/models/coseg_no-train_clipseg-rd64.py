@@ -1,0 +1,64 @@
+# The no-training baseline (paper, sections 3.3 and 3.6): CLIP ViT-B/16 ranks the vocabulary,
+# pretrained CLIPSeg rd64-refined draws the masks of the top-k labels. Run it with
+# `tools/test.py CONFIG` (no checkpoint: the weights below are loaded).
+custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
+
+clip_init_cfg = dict(
+    type='Pretrained', source='huggingface', checkpoint='openai/clip-vit-base-patch16')
+clipseg_init_cfg = dict(
+    type='Pretrained', source='huggingface', checkpoint='CIDAS/clipseg-rd64-refined')
+vit_b16 = dict(
+    type='FrozenCLIPBackbone',
+    image_size=224,
+    patch_size=16,
+    embed_dims=768,
+    num_layers=12,
+    num_heads=12,
+    output_dim=512,
+    act='quick_gelu')
+text_b16 = dict(
+    type='FrozenCLIPTextEncoder',
+    embed_dims=512,
+    num_layers=12,
+    num_heads=8,
+    output_dim=512,
+    act='quick_gelu')
+
+model = dict(
+    type='CoSegNoTrain',
+    data_preprocessor=dict(
+        type='SegDataPreProcessor',
+        mean=[122.7709383, 116.7460125, 104.09373615],
+        std=[68.5005327, 66.6321579, 70.32316305],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size_divisor=16,
+        test_cfg=dict(size_divisor=16)),
+    # CLIPSeg's own CLIP, run at 352 x 352 with interpolated positions.
+    backbone=dict(vit_b16, out_indices=(3, 6, 9), init_cfg=clipseg_init_cfg),
+    # The paper's ranking: a separate CLIP pass at 224. Set rank_backbone=None to rank with the
+    # pooled embedding of the 352 pass instead (one image pass in all).
+    rank_backbone=dict(vit_b16, out_indices=(), init_cfg=clip_init_cfg),
+    rank_size=224,
+    text_encoder=dict(text_b16, templates=('a photo of a {}.', ), init_cfg=clip_init_cfg),
+    cond_text_encoder=dict(text_b16, init_cfg=clipseg_init_cfg),
+    cond_templates=('{}', ),
+    decode_head=dict(
+        type='FiLMCLIPSegHead',
+        in_channels=768,
+        channels=64,
+        num_classes=171,
+        cond_channels=512,
+        num_layers=3,
+        num_heads=4,
+        ffn_channels=2048,
+        patch_size=16,
+        complex_upsample=True,
+        mask_threshold=0.3,
+        init_cfg=clipseg_init_cfg),
+    top_k=20,
+    test_vocabulary=None,
+    test_cfg=dict(mode='whole'))
+
+custom_hooks = [dict(type='CoSegVocabularyHook')]

@@ -1,0 +1,20 @@
+# No-training baseline on COCO-Stuff-164k val (171 classes): CLIP top-20 + CLIPSeg rd64-refined
+# at 352 x 352.  Usage: python tools/test.py configs/coseg/coseg_no-train_cocostuff.py
+_base_ = [
+    '../_base_/models/coseg_no-train_clipseg-rd64.py',
+    'mmseg::_base_/datasets/coco-stuff164k.py',
+    'mmseg::_base_/default_runtime.py',
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(352, 352), keep_ratio=False),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_dataloader = None
+train_cfg = None
+optim_wrapper = None
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

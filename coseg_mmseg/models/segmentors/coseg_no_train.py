@@ -1,0 +1,98 @@
+"""CoSegNoTrain: the paper's no-training baseline (CLIP ranks labels, CLIPSeg draws masks)."""
+from typing import Dict, Optional, Sequence
+
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from torch import Tensor
+
+from ..text_encoders import check_templates
+from .coseg import CoSeg
+
+RANKINGS = ('separate', 'shared')
+
+
+@MODELS.register_module()
+class CoSegNoTrain(CoSeg):
+    """CLIP picks the top-k class names of the image; pretrained CLIPSeg makes their masks.
+
+    Paper, sections 3.3 and 3.6: the CLIP image embedding is compared with the text embeddings
+    ("a photo of a {}.") of every class of the vocabulary, the k most similar are kept, and
+    CLIPSeg (rd64-refined) makes one mask per kept label; masks are thresholded at
+    ``decode_head.mask_threshold`` and combined as in :class:`CoSeg`. The paper runs CLIPSeg
+    once per label; the image encoder gives the same result every time, so here the image is
+    encoded once and the k conditionals are decoded as one batch — same masks, a fraction of
+    the work.
+
+    Args:
+        backbone: CLIPSeg's CLIP image encoder (:class:`FrozenCLIPBackbone`, ``out_indices``
+            = CLIPSeg's ``extract_layers``), run at the input size (352 for rd64-refined).
+        decode_head: CLIPSeg's decoder (:class:`FiLMCLIPSegHead`).
+        text_encoder: CLIP text tower ranking the labels (unit-norm, template ensemble).
+        cond_text_encoder: CLIPSeg's text tower giving the conditioning embeddings (raw
+            projected features); ``None`` uses ``text_encoder``'s tower.
+        rank_backbone: CLIP image encoder for the ranking, run at ``rank_size`` (the paper's
+            separate pass); ``None`` ranks with the pooled embedding of ``backbone``'s pass.
+        rank_size: Input side of the ranking pass.
+        top_k: Labels kept per image (20); the whole vocabulary when it is smaller.
+        cond_templates: Templates of the CLIPSeg prompts.
+        test_vocabulary, test_cfg, data_preprocessor, init_cfg: As in :class:`CoSeg`.
+    """
+
+    def __init__(self, *, backbone: dict, decode_head: dict, text_encoder: dict,
+                 cond_text_encoder: Optional[dict] = None, rank_backbone: Optional[dict] = None,
+                 rank_size: int = 224, top_k: int = 20, cond_templates: Sequence[str] = ('{}', ),
+                 test_vocabulary: Optional[Sequence[str]] = None,
+                 test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(backbone=backbone, decode_head=decode_head, text_encoder=text_encoder,
+                         test_vocabulary=test_vocabulary, test_cfg=test_cfg,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if top_k < 1:
+            raise ValueError(f'model.top_k must be >= 1, got {top_k}')
+        self.cond_text_encoder = (None if cond_text_encoder is None else
+                                  MODELS.build(cond_text_encoder))
+        self.rank_backbone = None if rank_backbone is None else MODELS.build(rank_backbone)
+        self.rank_size = rank_size
+        self.top_k = top_k
+        self.cond_templates = check_templates(cond_templates)
+
+    @property
+    def ranking(self) -> str:
+        """``'separate'`` (own CLIP pass at ``rank_size``) or ``'shared'`` (CLIPSeg's pass)."""
+        return 'shared' if self.rank_backbone is None else 'separate'
+
+    def rank_labels(self, inputs: Tensor, image_embed: Tensor, vocab: Tensor) -> Tensor:
+        """Indices (B, k) of the k classes most similar to each image, best first.
+
+        Args:
+            inputs: (B, 3, H, W) normalised images.
+            image_embed: (B, D) pooled embedding of the segmentation pass (shared ranking).
+            vocab: (K, D) unit-norm text embeddings.
+        """
+        if self.rank_backbone is not None:
+            small = F.interpolate(inputs, size=(self.rank_size, self.rank_size),
+                                  mode='bilinear', align_corners=False)
+            image_embed = self.rank_backbone(small)['image_embed']  # (B, D)
+        sims = F.normalize(image_embed, dim=-1) @ vocab.t()  # (B, K)
+        return sims.topk(min(self.top_k, vocab.shape[0]), dim=1).indices
+
+    def extract_feat(self, inputs: Tensor) -> Dict[str, object]:
+        """CLIPSeg's activations plus the top-k labels and their conditioning embeddings.
+
+        Returns:
+            The backbone dict with ``embeds`` (B, k, D) conditionals, ``slot_classes`` (B, k)
+            their class indices and ``vocab_embeds`` (K + 1, D).
+        """
+        feats = self.backbone(inputs)
+        vocab = self.vocabulary_embeddings('test')  # (K + 1, D), "unlabeled" last
+        top = self.rank_labels(inputs, feats['image_embed'], vocab[:-1])  # (B, k)
+        cond_encoder = self.cond_text_encoder or self.text_encoder
+        cond = cond_encoder.encode(self.vocabulary['test'], templates=self.cond_templates,
+                                   normalize=False)  # (K, D)
+        feats.update(embeds=cond[top], slot_classes=top, vocab_embeds=vocab)
+        return feats
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        raise NotImplementedError('CoSegNoTrain uses pretrained CLIP and CLIPSeg as they are: '
+                                  'there is nothing to train; use tools/test.py')
