@@ -94,6 +94,83 @@ def convert_open_clip(state_dict: StateDict) -> StateDict:
     return out
 
 
+_ORIGINAL_DECODER_RENAMES = {
+    'trans_conv': 'transposed_convolution', 'blocks': 'layers', 'linear1': 'mlp.fc1',
+    'linear2': 'mlp.fc2', 'norm1': 'layer_norm1', 'norm2': 'layer_norm2',
+}
+
+
+def convert_original_clipseg(state_dict: StateDict) -> StateDict:
+    """Map a checkpoint of the CLIPSeg authors (``rd64-uni-refined.pth``) to our layout.
+
+    Its decoder keys (``film_mul``, ``reduces.N``, ``blocks.N`` as ``nn.TransformerEncoderLayer``,
+    ``trans_conv``) become HuggingFace's ``decoder.*`` names, packed attention projections are
+    split into q/k/v; CLIP weights stored under ``model.`` (OpenAI's layout), if any, become
+    ``visual.*``/``text.*``; the unused ``reduce.*`` is dropped.
+
+    Raises:
+        ValueError: A key that belongs to no known part.
+    """
+    out = convert_open_clip({k[len('model.'):]: v for k, v in state_dict.items()
+                             if k.startswith('model.')})
+    unknown = []
+    for key, value in state_dict.items():
+        head = key.split('.')[0]
+        if head in ('model', 'reduce'):
+            continue
+        if head not in ('film_mul', 'film_add', 'reduces', 'trans_conv', 'blocks'):
+            unknown.append(key)
+            continue
+        match = re.match(r'blocks\.(\d+)\.self_attn\.in_proj_(weight|bias)', key)
+        if match:
+            for name, part in zip('qkv', value.chunk(3)):
+                out[f'decoder.layers.{match[1]}.self_attn.{name}_proj.{match[2]}'] = part
+            continue
+        parts = key.split('.')
+        out['decoder.' + '.'.join(_ORIGINAL_DECODER_RENAMES.get(p, p) for p in parts)] = value
+    if unknown:
+        raise ValueError(f'not a CLIPSeg checkpoint of the original layout: unknown keys '
+                         f'{unknown[:5]}' + (' ...' if len(unknown) > 5 else ''))
+    return out
+
+
+def check_clipseg_decoder(state_dict: StateDict, origin: str) -> None:
+    """Check that ``decoder.*`` holds a complete, self-consistent CLIPSeg decoder.
+
+    Raises:
+        ValueError: Naming the first missing key or the first wrongly shaped one.
+    """
+    def need(key: str) -> Tensor:
+        if key not in state_dict:
+            raise ValueError(f'{origin} lacks {key!r}: not a complete CLIPSeg decoder')
+        return state_dict[key]
+
+    film = need('decoder.film_mul.weight')
+    rd, cond = film.shape
+    expected = {'decoder.film_add.weight': (rd, cond)}
+    depth = len({k.split('.')[2] for k in state_dict if k.startswith('decoder.reduces.')})
+    if depth == 0:
+        need('decoder.reduces.0.weight')
+    width = need('decoder.reduces.0.weight').shape[1]
+    for i in range(depth):
+        expected[f'decoder.reduces.{i}.weight'] = (rd, width)
+        for proj in 'qkvo':
+            name = 'out_proj' if proj == 'o' else f'{proj}_proj'
+            expected[f'decoder.layers.{i}.self_attn.{name}.weight'] = (rd, rd)
+        expected[f'decoder.layers.{i}.layer_norm1.weight'] = (rd, )
+        expected[f'decoder.layers.{i}.layer_norm2.weight'] = (rd, )
+        expected[f'decoder.layers.{i}.mlp.fc1.weight'] = (
+            need(f'decoder.layers.{i}.mlp.fc1.weight').shape[0], rd)
+    if 'decoder.transposed_convolution.weight' not in state_dict:
+        expected['decoder.transposed_convolution.0.weight'] = (rd, rd, 3, 3)
+        expected['decoder.transposed_convolution.2.weight'] = (
+            rd, rd // 2) + tuple(need('decoder.transposed_convolution.2.weight').shape[2:])
+    for key, shape in expected.items():
+        if tuple(need(key).shape) != tuple(shape):
+            raise ValueError(f'{origin}: {key!r} has shape {tuple(state_dict[key].shape)}, '
+                             f'expected {tuple(shape)} (reduce_dim={rd}, cond_dim={cond})')
+
+
 def _hf_file(name_or_path: str, filename: str) -> Optional[str]:
     """Path of ``filename`` in a local directory or in the hub repo; None if absent."""
     if os.path.isdir(name_or_path):

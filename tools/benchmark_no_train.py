@@ -1,0 +1,137 @@
+"""Benchmark the no-training baseline against CLIPSeg run once per label (as in the paper).
+
+Real ViT-B/16 + CLIPSeg rd64-refined sizes, random weights (the compute is the same), k labels,
+one image at a time. Prints one ``name: value`` line per figure:
+
+    (a) the paper's loop: a CLIP ranking pass at 224, then transformers'
+        CLIPSegForImageSegmentation once per kept label;
+    (b) CoSegNoTrain, in both ranking modes: 'separate' (the paper's CLIP pass at 224) and
+        'shared' (the pooled embedding of the same 352 pass);
+    (c) one bare CLIP image-encoder pass at 352 (transformers' CLIPVisionModel);
+and the ratios a/b and b/c, the same ratios in FLOPs (counted by
+``torch.utils.flop_counter``: the floor the architecture sets), and how often the two modes'
+top-k sets differ. Text embeddings are cached in every variant (computed before timing).
+
+Usage: python tools/benchmark_no_train.py [--k 20] [--size 352] [--images 3] [--repeats 3]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from mmengine.config import ConfigDict
+from mmseg.registry import MODELS
+from mmseg.utils import register_all_modules
+from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPVisionConfig, \
+    CLIPVisionModel
+
+import coseg_mmseg  # noqa: F401
+from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
+
+VOCABULARY = [f'class {i}' for i in range(171)]
+
+
+def timed(fn, repeats: int) -> float:
+    """Median seconds of ``repeats`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def count_flops(fn) -> int:
+    """FLOPs of one call, counted by torch (matmuls, convolutions, attention)."""
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def build_models(k: int):
+    torch.manual_seed(0)
+    hf = CLIPSegForImageSegmentation(CLIPSegConfig(
+        vision_config=dict(patch_size=16), use_complex_transposed_convolution=True,
+        reduce_dim=64)).eval()
+    state = convert_hf_clip(hf.state_dict())
+    models = {}
+    for ranking in ('separate', 'shared'):
+        rank = dict(type='FrozenCLIPBackbone', out_indices=()) if ranking == 'separate' else None
+        model = MODELS.build(dict(
+            type='CoSegNoTrain', backbone=dict(type='FrozenCLIPBackbone', out_indices=(3, 6, 9)),
+            rank_backbone=rank, text_encoder=dict(type='FrozenCLIPTextEncoder'),
+            decode_head=dict(type='FiLMCLIPSegHead', channels=64), top_k=k,
+            test_vocabulary=VOCABULARY, test_cfg=ConfigDict(mode='whole'))).eval()
+        load_submodule_weights(model.backbone.visual, state, 'visual.', origin='random')
+        load_submodule_weights(model.text_encoder.text, state, 'text.', origin='random')
+        load_submodule_weights(model.decode_head, state, 'decoder.', origin='random')
+        if model.rank_backbone is not None:
+            load_submodule_weights(model.rank_backbone.visual, state, 'visual.', origin='random')
+        models[ranking] = model
+    vision = CLIPVisionModel(CLIPVisionConfig(patch_size=16)).eval()
+    return hf, models, vision
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--k', type=int, default=20)
+    parser.add_argument('--size', type=int, default=352)
+    parser.add_argument('--images', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=3)
+    args = parser.parse_args()
+    register_all_modules(init_default_scope=True)
+    hf, models, vision = build_models(args.k)
+    images = torch.randn(args.images, 1, 3, args.size, args.size,
+                         generator=torch.Generator().manual_seed(0))
+    separate = models['separate']
+    vocab = separate.text_encoder(VOCABULARY)  # cached for every variant below
+    cond = separate.text_encoder.encode(VOCABULARY, templates=('{}', ), normalize=False)
+    for model in models.values():
+        model.vocabulary_embeddings('test')
+        model.text_encoder.encode(VOCABULARY, templates=('{}', ), normalize=False)
+
+    def paper_loop(image):
+        small = torch.nn.functional.interpolate(image, size=(224, 224), mode='bilinear')
+        top = separate.rank_labels(small, None, vocab)[0]
+        for c in top.tolist():
+            hf(pixel_values=image, conditional_embeddings=cond[c:c + 1],
+               interpolate_pos_encoding=True)
+
+    results = {name: [] for name in ('a', 'b_separate', 'b_shared', 'c')}
+    differ = 0
+    with torch.no_grad():
+        image = images[0]
+        flops = dict(a=count_flops(lambda: paper_loop(image)),
+                     c=count_flops(lambda: vision(pixel_values=image,
+                                                  interpolate_pos_encoding=True)),
+                     **{f'b_{r}': count_flops(lambda: m._forward(image)) for r, m in models.items()})
+        for image in images:
+            results['a'].append(timed(lambda: paper_loop(image), args.repeats))
+            for ranking, model in models.items():
+                results[f'b_{ranking}'].append(timed(lambda: model._forward(image), args.repeats))
+            results['c'].append(timed(
+                lambda: vision(pixel_values=image, interpolate_pos_encoding=True), args.repeats))
+            tops = [set(m._forward(image)['slot_classes'][0].tolist()) for m in models.values()]
+            differ += tops[0] != tops[1]
+    mean = {name: statistics.mean(values) for name, values in results.items()}
+    print(f'threads: {torch.get_num_threads()}')
+    print(f'k: {args.k}')
+    print(f'input_size: {args.size}')
+    print(f'images: {args.images}')
+    print(f'a_per_label_loop_s: {mean["a"]:.3f}')
+    for ranking in ('separate', 'shared'):
+        b = mean[f'b_{ranking}']
+        print(f'b_{ranking}_s: {b:.3f}')
+        print(f'a_over_b_{ranking}: {mean["a"] / b:.2f}')
+        print(f'b_{ranking}_over_c: {b / mean["c"]:.3f}')
+        print(f'flops_a_over_b_{ranking}: {flops["a"] / flops[f"b_{ranking}"]:.2f}')
+        print(f'flops_b_{ranking}_over_c: {flops[f"b_{ranking}"] / flops["c"]:.3f}')
+    print(f'c_clip_image_pass_s: {mean["c"]:.3f}')
+    print(f'c_clip_image_pass_gflops: {flops["c"] / 1e9:.1f}')
+    print(f'topk_sets_differ: {differ}/{args.images}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,70 @@
+"""Convert a CLIPSeg checkpoint into the plugin's state dict (``source='converted'``).
+
+Reads the HuggingFace layout (a hub name such as ``CIDAS/clipseg-rd64-refined`` or a
+``save_pretrained`` directory) or the original layout of the CLIPSeg authors
+(``rd64-uni-refined.pth``, decoder only, or with CLIP under ``model.``), checks the decoder, and
+writes ``{'state_dict': ..., 'meta': ...}`` atomically. Use the result with
+``init_cfg=dict(type='Pretrained', source='converted', checkpoint=OUT)``.
+
+Usage:
+    python tools/convert_clipseg.py SRC OUT [--layout {auto,huggingface,original}]
+"""
+import argparse
+import os
+import tempfile
+
+import torch
+
+from coseg_mmseg.models.clip import (check_clipseg_decoder, convert_hf_clip,
+                                     convert_original_clipseg)
+from coseg_mmseg.models.clip.clip_weights import load_hf_checkpoint
+
+
+def convert(src: str, layout: str = 'auto') -> dict:
+    """Load ``src`` and return ``{'state_dict': ..., 'meta': ...}`` in our layout."""
+    if layout == 'auto':
+        layout = 'original' if os.path.isfile(src) else 'huggingface'
+    act = None
+    if layout == 'huggingface':
+        raw, config = load_hf_checkpoint(src)
+        state = convert_hf_clip(raw)
+        act = config.get('vision_config', {}).get('hidden_act')
+    elif layout == 'original':
+        if not os.path.isfile(src):
+            raise FileNotFoundError(f'CLIPSeg checkpoint {src!r} does not exist')
+        raw = torch.load(src, map_location='cpu', weights_only=True)
+        state = convert_original_clipseg(raw.get('state_dict', raw))
+    else:
+        raise ValueError(f"--layout must be 'auto', 'huggingface' or 'original', got {layout!r}")
+    check_clipseg_decoder(state, origin=f'{layout} checkpoint {src!r}')
+    return dict(state_dict=state, meta=dict(source=src, layout=layout, act=act))
+
+
+def save_atomically(obj: dict, path: str) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename: never a partial file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('src', help='hub name, save_pretrained directory or .pth file')
+    parser.add_argument('out', help='output .pth file')
+    parser.add_argument('--layout', default='auto', choices=['auto', 'huggingface', 'original'])
+    args = parser.parse_args()
+    result = convert(args.src, args.layout)
+    save_atomically(result, args.out)
+    parts = sorted({k.split('.')[0] for k in result['state_dict']})
+    print(f'wrote {args.out}: {len(result["state_dict"])} tensors ({", ".join(parts)})')
+
+
+if __name__ == '__main__':
+    main()
