@@ -174,6 +174,9 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         if len(layers) != self.num_layers:
             raise ValueError(f'decode_head.num_layers={self.num_layers} but the backbone gives '
                              f'{len(layers)} activations (backbone.out_indices)')
+        if self.use_cls_token and layers_cls is None:
+            raise ValueError('decode_head.use_cls_token=True but the backbone gives no CLS '
+                             'tokens; set use_cls_token=False')
         B, N = cond.shape[:2]
         h, w = grid
         x = None  # (B, N or 1, 1 + L, rd)

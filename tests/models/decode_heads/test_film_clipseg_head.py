@@ -60,6 +60,14 @@ def test_layer_count_must_match_backbone():
         head(feats)
 
 
+def test_missing_cls_tokens_name_the_key():
+    feats = dict(layers=[torch.randn(1, 4, 64)] * 3, layers_cls=None, grid=(2, 2),
+                 embeds=torch.randn(1, 3, 32))
+    with pytest.raises(ValueError, match='use_cls_token=True but the backbone gives no CLS'):
+        tiny_head()(feats)
+    assert tiny_head(use_cls_token=False)(feats)['mask_logits'].shape == (1, 3, 32, 32)
+
+
 def test_slot_scores_hand_made():
     """Slots take their nearest class; a class scores its slots' best mask probability."""
     head = tiny_head()
