@@ -3,7 +3,7 @@
 ``import coseg_mmseg`` (or ``custom_imports=dict(imports=['coseg_mmseg'])`` in a config)
 registers the models, datasets and hooks in mmseg's registries.
 """
-from . import engine, models  # noqa: F401  (registration)
+from . import datasets, engine, models  # noqa: F401  (registration)
 from .utils import allow_mmengine_checkpoint_types
 
 __version__ = '0.1.0'

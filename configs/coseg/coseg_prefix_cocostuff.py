@@ -31,3 +31,5 @@ test_dataloader = val_dataloader
 # batch 32 = 8 per GPU x 4 GPUs; mmengine rescales the LR if another total is used.
 auto_scale_lr = dict(enable=False, base_batch_size=32)
 log_processor = dict(by_epoch=True)
+# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick").
+model = dict(vocabulary='coco_stuff')

@@ -6,6 +6,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
 
+from ...datasets.vocabularies import get_vocabulary
 from ..text_encoders import check_vocabulary
 
 
@@ -33,8 +34,10 @@ class CoSeg(EncoderDecoder):
         neck: Neck config (:class:`CoexistenceNeck`).
         decode_head: Head config (:class:`FiLMCLIPSegHead`).
         text_encoder: Text encoder config (:class:`FrozenCLIPTextEncoder`).
-        vocabulary: Training class names, or None to use the training dataset's.
-        test_vocabulary: Test class names (natural words), or None to use the test dataset's.
+        vocabulary: Training class names or a vocabulary name (``'coco_stuff'``, see
+            :mod:`coseg_mmseg.datasets.vocabularies`); None uses the training dataset's.
+        test_vocabulary: Test class names (natural words) or a vocabulary name
+            (``'pascal_context_459'``); None uses the test dataset's.
         unlabeled_name: Name whose embedding stands for "no class" (pads the targets).
         train_cfg, test_cfg, data_preprocessor, init_cfg: As in mmseg's ``EncoderDecoder``.
     """
@@ -53,19 +56,19 @@ class CoSeg(EncoderDecoder):
         self.unlabeled_name = unlabeled_name
         self.fixed_vocabulary = {
             'train': None if vocabulary is None else check_vocabulary(
-                vocabulary, what='model.vocabulary'),
+                get_vocabulary(vocabulary), what='model.vocabulary'),
             'test': None if test_vocabulary is None else check_vocabulary(
-                test_vocabulary, what='model.test_vocabulary'),
+                get_vocabulary(test_vocabulary), what='model.test_vocabulary'),
         }
         self.vocabulary: Dict[str, Optional[tuple]] = dict(self.fixed_vocabulary)
         if self.vocabulary['test'] is not None:
             self.out_channels = len(self.vocabulary['test'])
 
     def set_vocabulary(self, names: Sequence[str], *, split: str) -> None:
-        """Use ``names`` as the ``'train'`` or ``'test'`` vocabulary."""
+        """Use ``names`` (or a vocabulary name) as the ``'train'`` or ``'test'`` vocabulary."""
         if split not in self.vocabulary:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        names = check_vocabulary(names, what=f'{split} vocabulary')
+        names = check_vocabulary(get_vocabulary(names), what=f'{split} vocabulary')
         check_vocabulary(names + (self.unlabeled_name, ),
                          what=f'{split} vocabulary + unlabeled_name')
         self.vocabulary[split] = names
