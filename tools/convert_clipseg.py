@@ -10,14 +10,15 @@ Usage:
     python tools/convert_clipseg.py SRC OUT [--layout {auto,huggingface,original}]
 """
 import argparse
+import io
 import os
-import tempfile
 
 import torch
 
 from coseg_mmseg.models.clip import (check_clipseg_decoder, convert_hf_clip,
                                      convert_original_clipseg)
 from coseg_mmseg.models.clip.clip_weights import load_hf_checkpoint
+from coseg_mmseg.utils import write_atomically
 
 
 def convert(src: str, layout: str = 'auto') -> dict:
@@ -41,17 +42,10 @@ def convert(src: str, layout: str = 'auto') -> dict:
 
 
 def save_atomically(obj: dict, path: str) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename: never a partial file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """``torch.save`` into memory, then an atomic write: never a partial file."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_atomically(buffer.getvalue(), path)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import check_data_roots
+from coseg_mmseg.utils import check_data_roots, prepare_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +51,20 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
         cfg.visualizer['save_dir'] = args.show_dir
 
 
+def load_checkpoint_strictly(runner: Runner, checkpoint: str, config: str) -> None:
+    """Load every weight of the model from ``checkpoint``, or fail naming what does not fit.
+
+    mmengine's runner loads non-strictly and only prints mismatches: a checkpoint of another
+    architecture would then be evaluated with random weights in its place.
+    """
+    try:
+        runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
+    except RuntimeError as exc:
+        details = '; '.join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise ValueError(f'checkpoint {checkpoint!r} does not fit the model of {config}: '
+                         f'{details[:1500]}') from None
+
+
 def main() -> None:
     args = parse_args()
     if args.checkpoint is not None and not osp.isfile(args.checkpoint):
@@ -63,7 +77,6 @@ def main() -> None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
@@ -74,10 +87,13 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     check_data_roots(cfg, loaders=('test_dataloader', ))
+    prepare_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     if args.checkpoint is None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         model.init_weights()
+    else:
+        load_checkpoint_strictly(runner, args.checkpoint, args.config)
     runner.test()
 
 

@@ -70,3 +70,31 @@ def test_missing_checkpoint_is_named(tmp_path):
                       timeout=120)
     assert result.returncode != 0 and "checkpoint 'nowhere/iter_1.pth' does not exist" in \
         result.stdout
+
+
+def test_corrupt_image_is_named(tmp_path):
+    make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
+    bad = tmp_path / 'data/tiny/coco_stuff164k/images/val2017/000000000003.jpg'
+    bad.write_bytes(b'not a jpeg')
+    config = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+    result = run_tool('test.py', config, cwd=str(tmp_path))
+    assert result.returncode != 0
+    assert 'failed to load image: data/tiny/coco_stuff164k/images/val2017/000000000003.jpg' in \
+        result.stdout
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+    """An xatten checkpoint given to the prefix config: named, not silently half-loaded."""
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
+    cfg = Config.fromfile(os.path.join(REPO, 'configs/coseg/coseg_xatten_tiny_cocostuff.py'))
+    state = MODELS.build(cfg.model).state_dict()
+    torch.save(dict(state_dict=state, meta=dict()), tmp_path / 'xatten.pth')
+    result = run_tool('test.py', TINY_CONFIG, 'xatten.pth', cwd=str(tmp_path))
+    assert result.returncode != 0
+    assert "checkpoint 'xatten.pth' does not fit the model of" in result.stdout
+    assert 'neck.encoder' in result.stdout  # what does not fit

@@ -226,7 +226,8 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         vocab = seg_logits['vocab_embeds']  # (K + 1, D)
         labels, target_masks = coexistence_targets(
             gt, num_slots=masks.shape[1], num_classes=vocab.shape[0] - 1,
-            ignore_index=self.ignore_index)
+            ignore_index=self.ignore_index,
+            names=[s.metainfo.get('seg_map_path', '?') for s in batch_data_samples])
         return self.loss_decode(masks, target_masks, gt != self.ignore_index,
                                 seg_logits['slot_embeds'], labels, vocab)
 

@@ -1,6 +1,7 @@
 """CoSeg: frozen CLIP + coexistence tokens + FiLM CLIPSeg decoder, as an mmseg segmentor."""
 from typing import Dict, List, Optional, Sequence
 
+import torch
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
@@ -8,6 +9,7 @@ from torch import Tensor
 
 from ...datasets.vocabularies import get_vocabulary
 from ..text_encoders import check_vocabulary
+from ..utils.frozen_weights import is_frozen_pretrained, save_frozen_as_reference
 
 
 @MODELS.register_module()
@@ -39,6 +41,9 @@ class CoSeg(EncoderDecoder):
         test_vocabulary: Test class names (natural words) or a vocabulary name
             (``'pascal_context_459'``); None uses the test dataset's.
         unlabeled_name: Name whose embedding stands for "no class" (pads the targets).
+        save_frozen_weights: Copy the frozen pretrained modules (CLIP) into every checkpoint.
+            By default a checkpoint holds only a reference to them (their ``init_cfg``) and
+            loading it reloads them from there (:mod:`coseg_mmseg.models.utils.frozen_weights`).
         train_cfg, test_cfg, data_preprocessor, init_cfg: As in mmseg's ``EncoderDecoder``.
     """
 
@@ -46,7 +51,8 @@ class CoSeg(EncoderDecoder):
                  neck: Optional[dict] = None,
                  vocabulary: Optional[Sequence[str]] = None,
                  test_vocabulary: Optional[Sequence[str]] = None,
-                 unlabeled_name: str = 'unlabeled', train_cfg: Optional[dict] = None,
+                 unlabeled_name: str = 'unlabeled', save_frozen_weights: bool = False,
+                 train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone=backbone, decode_head=decode_head, neck=neck,
@@ -63,6 +69,15 @@ class CoSeg(EncoderDecoder):
         self.vocabulary: Dict[str, Optional[tuple]] = dict(self.fixed_vocabulary)
         if self.vocabulary['test'] is not None:
             self.out_channels = len(self.vocabulary['test'])
+        self.save_frozen_weights = save_frozen_weights
+        self._save_frozen_as_references()
+
+    def _save_frozen_as_references(self) -> None:
+        """Register the frozen pretrained children to be saved as references."""
+        if not self.save_frozen_weights:
+            for child in self.children():
+                if is_frozen_pretrained(child):
+                    save_frozen_as_reference(child)
 
     def set_vocabulary(self, names: Sequence[str], *, split: str) -> None:
         """Use ``names`` (or a vocabulary name) as the ``'train'`` or ``'test'`` vocabulary."""
@@ -114,9 +129,35 @@ class CoSeg(EncoderDecoder):
         feats['vocab_embeds'] = self.vocabulary_embeddings('train' if self.training else 'test')
         return feats
 
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+        """mmseg's losses, refusing to return a NaN/inf one (the step would ruin the weights).
+
+        Raises:
+            FloatingPointError: Naming the loss term and the images of the batch.
+        """
+        losses = super().loss(inputs, data_samples)
+        for name, value in losses.items():
+            if 'loss' in name and not torch.isfinite(value).all():
+                images = [s.metainfo.get('img_path', '?') for s in data_samples]
+                raise FloatingPointError(
+                    f'{name} is {value.item()} on the batch {images}; the weights were not '
+                    f'updated and the last checkpoint is intact. Lower the learning rate, try '
+                    f'--amp off, or check these images and their label maps')
+        return losses
+
     def postprocess_result(self, seg_logits: Tensor,
                            data_samples: OptSampleList = None) -> SampleList:
         """mmseg's post-processing, then "no label" where no class reaches the threshold."""
+        num_classes, ignore = seg_logits.shape[1], self.decode_head.ignore_index
+        for sample in data_samples or []:
+            if 'gt_sem_seg' in sample:  # IoUMetric would silently drop out-of-range ids
+                gt = sample.gt_sem_seg.data
+                bad = gt[(gt != ignore) & ((gt < 0) | (gt >= num_classes))]
+                if bad.numel():
+                    raise ValueError(
+                        f"{sample.metainfo.get('seg_map_path', 'label map')} holds class ids "
+                        f'{sorted(set(bad.tolist()))[:10]} outside the test vocabulary of '
+                        f'{num_classes} classes (ignore index {ignore})')
         data_samples = super().postprocess_result(seg_logits, data_samples)
         threshold = self.decode_head.mask_threshold
         for sample in data_samples:

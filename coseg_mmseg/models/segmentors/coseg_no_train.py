@@ -56,6 +56,7 @@ class CoSegNoTrain(CoSeg):
         self.rank_size = rank_size
         self.top_k = top_k
         self.cond_templates = check_templates(cond_templates)
+        self._save_frozen_as_references()  # the modules built here too
 
     @property
     def ranking(self) -> str:

@@ -1,12 +1,13 @@
 """Per-image CoSeg targets: the classes present, largest first, truncated/padded to N slots."""
-from typing import Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 
 def coexistence_targets(seg_maps: Tensor, *, num_slots: int, num_classes: int,
-                        ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
+                        ignore_index: int = 255,
+                        names: Optional[Sequence[str]] = None) -> Tuple[Tensor, Tensor]:
     """Turn label maps into N (label, mask) pairs per image (CoSeg paper, sections 3.4, 3.7).
 
     The classes present in an image (ignore pixels excluded) are sorted by mask area, largest
@@ -18,6 +19,7 @@ def coexistence_targets(seg_maps: Tensor, *, num_slots: int, num_classes: int,
         num_slots: N.
         num_classes: Size of the vocabulary; also the id of "unlabeled".
         ignore_index: Label of pixels that belong to no class.
+        names: The label maps' file names, for error messages.
 
     Returns:
         ``labels`` (B, N) long, and ``masks`` (B, N, H, W) bool.
@@ -33,8 +35,9 @@ def coexistence_targets(seg_maps: Tensor, *, num_slots: int, num_classes: int,
         ids, areas = torch.unique(seg[seg != ignore_index], return_counts=True)  # ids ascending
         if ids.numel() and (ids.min() < 0 or ids.max() >= num_classes):
             bad = ids[(ids < 0) | (ids >= num_classes)].tolist()
-            raise ValueError(f'label map {b} of the batch holds class ids {bad} outside the '
-                             f'vocabulary of {num_classes} classes (ignore_index={ignore_index})')
+            where = names[b] if names else f'label map {b} of the batch'
+            raise ValueError(f'{where} holds class ids {bad} outside the vocabulary of '
+                             f'{num_classes} classes (ignore_index={ignore_index})')
         order = torch.argsort(areas, descending=True, stable=True)[:num_slots]
         kept = ids[order].long()
         labels[b, :len(kept)] = kept
