@@ -1,4 +1,4 @@
-# make demo: set up .venv, build tiny assets, train the tiny CoSeg-Prefix, evaluate it.
+# make demo: set up .venv, build tiny assets, train the tiny CoSeg-Prefix, evaluate it, draw it.
 # make test: set up .venv and run the test suite.
 PY := .venv/bin/python
 TINY_CONFIG := configs/coseg/coseg_prefix_tiny_cocostuff.py
@@ -13,6 +13,8 @@ demo: env
 	$(PY) tools/make_tiny_assets.py --out data/tiny
 	$(PY) tools/train.py $(TINY_CONFIG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(TINY_CONFIG) $(DEMO_DIR)/iter_300.pth --work-dir $(DEMO_DIR)
+	$(PY) tools/demo.py data/tiny/demo.jpg --vocab "grass,sea,road,person,car,dog" \
+		--config $(TINY_CONFIG) --checkpoint $(DEMO_DIR)/iter_300.pth --out $(DEMO_DIR)/demo.png --show-slots
 
 test: env
 	$(PY) -m pytest tests

@@ -12,6 +12,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope='session', autouse=True)
+def private_cache_dir(tmp_path_factory):
+    """Keep the text-embedding disk cache of the tests out of the user's ~/.cache."""
+    os.environ['COSEG_CACHE_DIR'] = str(tmp_path_factory.mktemp('coseg-cache'))
+
+
+@pytest.fixture(scope='session', autouse=True)
 def mmseg_scope():
     """Build from mmseg's registries, as its tools do (``default_scope='mmseg'``)."""
     from mmseg.utils import register_all_modules

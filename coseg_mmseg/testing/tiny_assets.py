@@ -122,13 +122,18 @@ def make_tiny_assets(out_dir: str, *, seed: int = 0) -> Dict[str, str]:
     Idempotent: what exists is kept.
     """
     paths = dict(clip=os.path.join(out_dir, 'clip'), clipseg=os.path.join(out_dir, 'clipseg'),
-                 coco_stuff=os.path.join(out_dir, 'coco_stuff164k'))
+                 coco_stuff=os.path.join(out_dir, 'coco_stuff164k'),
+                 demo_image=os.path.join(out_dir, 'demo.jpg'))
     if not os.path.isfile(os.path.join(paths['clip'], 'config.json')):
         make_tiny_hf_clip(paths['clip'], seed=seed)
     if not os.path.isfile(os.path.join(paths['clipseg'], 'config.json')):
         make_tiny_hf_clipseg(paths['clipseg'], seed=seed)
     if not os.path.isdir(os.path.join(paths['coco_stuff'], 'annotations')):
         make_tiny_cocostuff(paths['coco_stuff'], seed=seed)
+    if not os.path.isfile(paths['demo_image']):  # a larger scene for tools/demo.py
+        import cv2
+        image, _ = _draw_scene(np.random.default_rng(seed + 5), 288, 352)
+        cv2.imwrite(paths['demo_image'], image)
     return paths
 
 

@@ -1,4 +1,9 @@
 """FrozenCLIPTextEncoder: class names -> prompts -> CLIP text embeddings, cached per vocabulary."""
+import hashlib
+import io
+import json
+import os
+import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -7,7 +12,16 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...utils.atomic_local_backend import write_atomically
 from ..clip import CLIPTextTower, load_pretrained, load_submodule_weights
+
+PROMPTS_PER_BATCH = 256
+
+
+def default_cache_dir() -> str:
+    """``$COSEG_CACHE_DIR`` or ``~/.cache/coseg-mmseg``."""
+    return os.environ.get('COSEG_CACHE_DIR') or os.path.join(
+        os.path.expanduser('~'), '.cache', 'coseg-mmseg')
 
 
 def check_vocabulary(names: Sequence[str], *, what: str = 'vocabulary') -> Tuple[str, ...]:
@@ -42,8 +56,12 @@ class FrozenCLIPTextEncoder(BaseModule):
     """CLIP's text tower, frozen, turning class names into normalised embeddings.
 
     Each name is put into every template, encoded, L2-normalised, averaged over templates and
-    normalised again (CLIP's prompt ensembling). Results are cached per (names, templates), so
-    a vocabulary is encoded once; the cache is cleared when weights are (re)loaded.
+    normalised again (CLIP's prompt ensembling). Results are cached per (names, templates) in
+    memory and, with ``disk_cache``, on disk under ``cache_dir/text_embeddings/``, keyed by a
+    fingerprint of the text tower's weights, the templates and the names — so a 459-class
+    vocabulary is encoded once, across runs. Cache files are written atomically (concurrent
+    writers cannot leave a partial file) and a corrupt or mismatching file is ignored and
+    rewritten. The memory cache is cleared when weights are (re)loaded.
 
     Args:
         vocab_size: BPE vocabulary size (49408).
@@ -55,14 +73,16 @@ class FrozenCLIPTextEncoder(BaseModule):
         mlp_ratio: MLP hidden width over ``embed_dims``.
         act: MLP activation; ``'quick_gelu'`` for OpenAI's weights.
         templates: Prompt templates with one ``{}`` for the class name.
+        disk_cache: Keep encoded vocabularies on disk.
+        cache_dir: Where; ``None`` is ``$COSEG_CACHE_DIR`` or ``~/.cache/coseg-mmseg``.
         init_cfg: Same form as :class:`FrozenCLIPBackbone`'s.
     """
 
     def __init__(self, *, vocab_size: int = 49408, context_length: int = 77,
                  embed_dims: int = 512, num_layers: int = 12, num_heads: int = 8,
                  output_dim: int = 512, mlp_ratio: float = 4.0, act: str = 'quick_gelu',
-                 templates: Sequence[str] = ('a photo of a {}.', ),
-                 init_cfg: Optional[dict] = None) -> None:
+                 templates: Sequence[str] = ('a photo of a {}.', ), disk_cache: bool = True,
+                 cache_dir: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.act = act
         self.templates = check_templates(templates)
@@ -72,16 +92,62 @@ class FrozenCLIPTextEncoder(BaseModule):
             act=act)
         self.requires_grad_(False)
         self.eval()
+        self.disk_cache = disk_cache
+        self.cache_dir = cache_dir
         self._tokenizer = None
         self._cache: Dict[tuple, Tensor] = {}
-        self._register_load_state_dict_pre_hook(lambda *args, **kwargs: self._cache.clear())
+        self._fingerprint: Optional[str] = None
+        self._register_load_state_dict_pre_hook(lambda *args, **kwargs: self._forget())
+
+    def _forget(self) -> None:
+        """Drop what was computed from the current weights."""
+        self._cache.clear()
+        self._fingerprint = None
+
+    def weights_fingerprint(self) -> str:
+        """A short hash of the text tower's weights (its projection, embeddings, final norm)."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            for tensor in (self.text.text_projection, self.text.positional_embedding,
+                           self.text.token_embedding.weight[:64], self.text.ln_final.weight):
+                digest.update(str(tuple(tensor.shape)).encode())
+                digest.update(tensor.detach().float().cpu().numpy().tobytes())
+            self._fingerprint = digest.hexdigest()[:16]
+        return self._fingerprint
+
+    def _disk_path(self, key: tuple) -> str:
+        name = hashlib.sha256(json.dumps([self.weights_fingerprint(), *key]).encode())
+        return os.path.join(self.cache_dir or default_cache_dir(), 'text_embeddings',
+                            name.hexdigest()[:32] + '.pt')
+
+    def _read_disk(self, key: tuple) -> Optional[Tensor]:
+        path = self._disk_path(key)
+        if not os.path.isfile(path):
+            return None
+        try:
+            entry = torch.load(path, map_location='cpu', weights_only=True)
+            if entry['key'] != json.loads(json.dumps(key)) or entry['embeds'].shape[0] != len(
+                    key[0]):
+                raise ValueError('key mismatch')
+            return entry['embeds']
+        except Exception as exc:  # corrupt, truncated, foreign: recompute and rewrite
+            warnings.warn(f'ignoring unreadable text-embedding cache {path}: {exc}')
+            return None
+
+    def _write_disk(self, key: tuple, embeds: Tensor) -> None:
+        buffer = io.BytesIO()
+        torch.save(dict(key=json.loads(json.dumps(key)), embeds=embeds.cpu()), buffer)
+        try:
+            write_atomically(buffer.getvalue(), self._disk_path(key))
+        except OSError as exc:  # a read-only or full disk costs speed, not the run
+            warnings.warn(f'could not write the text-embedding cache: {exc}')
 
     def init_weights(self) -> None:
         """Load the CLIP weights named by ``init_cfg``."""
         if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
             state_dict, origin = load_pretrained(self.init_cfg, act=self.act)
             load_submodule_weights(self.text, state_dict, 'text.', origin=origin)
-            self._cache.clear()
+            self._forget()
         self._is_init = True
 
     def train(self, mode: bool = True) -> 'FrozenCLIPTextEncoder':
@@ -112,18 +178,30 @@ class FrozenCLIPTextEncoder(BaseModule):
         """
         templates = self.templates if templates is None else check_templates(templates)
         key = (check_vocabulary(names), templates, normalize)
+        device = self.text.text_projection.device
         if key not in self._cache:
-            device = self.text.text_projection.device
-            prompts = [t.format(n) for n in key[0] for t in templates]
-            embeds = torch.cat([
-                self.text(self.tokenize(prompts[i:i + 256]).to(device))
-                for i in range(0, len(prompts), 256)]).unflatten(0, (len(key[0]), -1))
-            if normalize:  # (K, T, D) -> (K, D)
-                embeds = F.normalize(F.normalize(embeds, dim=-1).mean(dim=1), dim=-1)
-            else:
-                embeds = embeds.mean(dim=1)
-            self._cache[key] = embeds
-        return self._cache[key].to(self.text.text_projection.device)
+            embeds = self._read_disk(key) if self.disk_cache else None
+            if embeds is None:
+                embeds = self._encode(key[0], templates, normalize)
+                if self.disk_cache:
+                    self._write_disk(key, embeds)
+            self._cache[key] = embeds.to(device)
+        return self._cache[key].to(device)
+
+    def _encode(self, names: Tuple[str, ...], templates: Tuple[str, ...],
+                normalize: bool) -> Tensor:
+        """Run the text tower over every (name, template) prompt: (K, D)."""
+        from tqdm import tqdm
+        device = self.text.text_projection.device
+        prompts = [t.format(n) for n in names for t in templates]
+        starts = range(0, len(prompts), PROMPTS_PER_BATCH)
+        embeds = torch.cat([
+            self.text(self.tokenize(prompts[i:i + PROMPTS_PER_BATCH]).to(device))
+            for i in tqdm(starts, desc=f'encoding {len(names)} class names',
+                          disable=len(starts) < 2)]).unflatten(0, (len(names), -1))  # (K, T, D)
+        if normalize:
+            return F.normalize(F.normalize(embeds, dim=-1).mean(dim=1), dim=-1)
+        return embeds.mean(dim=1)
 
     def forward(self, names: Sequence[str]) -> Tensor:
         """(K, D) unit-norm embeddings of ``names`` with the encoder's templates."""

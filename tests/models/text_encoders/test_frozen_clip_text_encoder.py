@@ -80,3 +80,53 @@ def test_frozen():
     encoder.train()
     assert not encoder.training
     assert encoder(NAMES).grad_fn is None
+
+
+def test_disk_cache_across_instances_and_corruption(tiny_clip_dir, tmp_path):
+    init = dict(type='Pretrained', checkpoint=tiny_clip_dir)
+    first = build(init, cache_dir=str(tmp_path))
+    expected = first(NAMES)
+    files = list((tmp_path / 'text_embeddings').iterdir())
+    assert len(files) == 1
+
+    second = build(init, cache_dir=str(tmp_path))
+    calls = []
+    second.text.register_forward_hook(lambda *args: calls.append(1))
+    torch.testing.assert_close(second(NAMES), expected)
+    assert calls == []  # read from disk, not encoded again
+
+    files[0].write_bytes(b'truncated')
+    third = build(init, cache_dir=str(tmp_path))
+    with pytest.warns(UserWarning, match='ignoring unreadable text-embedding cache'):
+        torch.testing.assert_close(third(NAMES), expected)
+    assert torch.load(files[0], weights_only=True)['embeds'].shape == expected.shape  # rewritten
+
+    other_weights = build(cache_dir=str(tmp_path))  # random weights: another fingerprint
+    assert not torch.allclose(other_weights(NAMES), expected)
+    assert len(list((tmp_path / 'text_embeddings').iterdir())) == 2
+
+
+def test_disk_cache_concurrent_writers(tmp_path):
+    """Writers racing on one key never leave a partial file for a reader."""
+    import threading
+    encoder = build(cache_dir=str(tmp_path))
+    key = (tuple(NAMES), encoder.templates, True)
+    embeds = torch.randn(3, 32)
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            encoder._write_disk(key, embeds)
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        encoder._write_disk(key, embeds)
+        for _ in range(50):
+            assert torch.equal(encoder._read_disk(key), embeds)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert [p.suffix for p in (tmp_path / 'text_embeddings').iterdir()] == ['.pt']
