@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ...datasets.vocabularies import get_vocabulary
 from ..text_encoders import check_vocabulary
+from ..utils.feature_cache import FeatureCache, split_batch, stack_batch
 from ..utils.frozen_weights import is_frozen_pretrained, save_frozen_as_reference
 
 
@@ -44,6 +45,9 @@ class CoSeg(EncoderDecoder):
         save_frozen_weights: Copy the frozen pretrained modules (CLIP) into every checkpoint.
             By default a checkpoint holds only a reference to them (their ``init_cfg``) and
             loading it reloads them from there (:mod:`coseg_mmseg.models.utils.frozen_weights`).
+        feature_cache: ``dict(cache_dir=..., dtype='float16')`` to store the frozen backbone's
+            outputs per training image and read them back in later epochs; only for a
+            deterministic training pipeline (checked). See :class:`FeatureCache`.
         train_cfg, test_cfg, data_preprocessor, init_cfg: As in mmseg's ``EncoderDecoder``.
     """
 
@@ -52,7 +56,7 @@ class CoSeg(EncoderDecoder):
                  vocabulary: Optional[Sequence[str]] = None,
                  test_vocabulary: Optional[Sequence[str]] = None,
                  unlabeled_name: str = 'unlabeled', save_frozen_weights: bool = False,
-                 train_cfg: Optional[dict] = None,
+                 feature_cache: Optional[dict] = None, train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone=backbone, decode_head=decode_head, neck=neck,
@@ -70,6 +74,7 @@ class CoSeg(EncoderDecoder):
         if self.vocabulary['test'] is not None:
             self.out_channels = len(self.vocabulary['test'])
         self.save_frozen_weights = save_frozen_weights
+        self.feature_cache = None if feature_cache is None else FeatureCache(**feature_cache)
         self._save_frozen_as_references()
 
     def _save_frozen_as_references(self) -> None:
@@ -116,6 +121,19 @@ class CoSeg(EncoderDecoder):
                 f"metainfo['classes']), or call model.set_vocabulary(names, split={split!r})")
         return self.text_encoder(names + (self.unlabeled_name, ))
 
+    def backbone_features(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, object]:
+        """The backbone's outputs, read from ``feature_cache`` when every image has them."""
+        if self.feature_cache is None:
+            return self.backbone(inputs)
+        cached = [self.feature_cache.get(s, image) for s, image in zip(data_samples, inputs)]
+        if all(c is not None for c in cached):
+            return stack_batch(cached, device=inputs.device, dtype=inputs.dtype)
+        feats = self.backbone(inputs)
+        for sample, image, single in zip(data_samples, inputs,
+                                         split_batch(feats, inputs.shape[0])):
+            self.feature_cache.put(sample, image, single)
+        return feats
+
     def extract_feat(self, inputs: Tensor) -> Dict[str, object]:
         """Backbone + neck outputs, plus ``vocab_embeds`` of the current split.
 
@@ -135,7 +153,9 @@ class CoSeg(EncoderDecoder):
         Raises:
             FloatingPointError: Naming the loss term and the images of the batch.
         """
-        losses = super().loss(inputs, data_samples)
+        feats = self.neck(self.backbone_features(inputs, data_samples))
+        feats['vocab_embeds'] = self.vocabulary_embeddings('train')
+        losses = self._decode_head_forward_train(feats, data_samples)
         for name, value in losses.items():
             if 'loss' in name and not torch.isfinite(value).all():
                 images = [s.metainfo.get('img_path', '?') for s in data_samples]
