@@ -6,13 +6,12 @@ Usage:
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import check_data_roots, prepare_distributed
+from coseg_mmseg.utils import check_data_roots, load_tool_config, prepare_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,14 +33,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, launcher=args.launcher, cfg_options=args.cfg_options,
+                           work_dir=args.work_dir)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')

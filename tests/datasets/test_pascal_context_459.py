@@ -1,5 +1,4 @@
 """Pascal Context 459: .mat -> 16-bit PNG converter, uint16 loading, metric with ignore 65535."""
-import os
 
 import cv2
 import numpy as np

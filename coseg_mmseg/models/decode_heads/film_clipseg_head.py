@@ -252,5 +252,16 @@ class FiLMCLIPSegHead(BaseDecodeHead):
 
     def predict_by_feat(self, seg_logits: Dict[str, Tensor],
                         batch_img_metas: List[dict]) -> Tensor:
-        """(B, K, H, W) class scores resized to the (padded) input, as mmseg expects."""
-        return super().predict_by_feat(self.slot_scores(seg_logits), batch_img_metas)
+        """(B, K, H, W) class scores at the (padded) input size, as mmseg expects.
+
+        The masks are already at the input size whenever it is a multiple of the patch size;
+        only then is mmseg's resize of all K channels skipped.
+        """
+        scores = self.slot_scores(seg_logits)
+        meta = batch_img_metas[0]  # the size mmseg's BaseDecodeHead.predict_by_feat resizes to
+        size = meta['img_shape']
+        if not isinstance(size, torch.Size) and 'pad_shape' in meta:
+            size = meta['pad_shape']
+        if tuple(scores.shape[-2:]) == tuple(size[:2]):
+            return scores
+        return super().predict_by_feat(scores, batch_img_metas)
