@@ -51,6 +51,8 @@ class CoSeg(EncoderDecoder):
         train_cfg, test_cfg, data_preprocessor, init_cfg: As in mmseg's ``EncoderDecoder``.
     """
 
+    requires_neck = True  # the coexistence tokens; CoSegNoTrain ranks labels instead
+
     def __init__(self, *, backbone: dict, decode_head: dict, text_encoder: dict,
                  neck: Optional[dict] = None,
                  vocabulary: Optional[Sequence[str]] = None,
@@ -59,6 +61,9 @@ class CoSeg(EncoderDecoder):
                  feature_cache: Optional[dict] = None, train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        if self.requires_neck and neck is None:
+            raise ValueError(f"{type(self).__name__} needs model.neck (dict(type="
+                             f"'CoexistenceNeck', ...)): the coexistence tokens")
         super().__init__(backbone=backbone, decode_head=decode_head, neck=neck,
                          train_cfg=train_cfg, test_cfg=test_cfg,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)

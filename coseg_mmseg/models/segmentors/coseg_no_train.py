@@ -39,6 +39,8 @@ class CoSegNoTrain(CoSeg):
         test_vocabulary, test_cfg, data_preprocessor, init_cfg: As in :class:`CoSeg`.
     """
 
+    requires_neck = False
+
     def __init__(self, *, backbone: dict, decode_head: dict, text_encoder: dict,
                  cond_text_encoder: Optional[dict] = None, rank_backbone: Optional[dict] = None,
                  rank_size: int = 224, top_k: int = 20, cond_templates: Sequence[str] = ('{}', ),

@@ -88,3 +88,5 @@ def test_vocabulary_rules():
         fixed.set_dataset_classes(['a', 'b'], split='test', dataset='VOC')
     with pytest.raises(ValueError, match='model.vocabulary is empty'):
         build_model(vocabulary=[])
+    with pytest.raises(ValueError, match='CoSeg needs model.neck'):
+        build_model(neck=None)
