@@ -16,10 +16,8 @@ Usage: python tools/benchmark_no_train.py [--k 20] [--size 352] [--images 3] [--
 """
 import argparse
 import statistics
-import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 from mmengine.config import ConfigDict
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
@@ -29,25 +27,10 @@ from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPVisionC
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
 
+from benchmark import flops as count_flops  # tools/benchmark.py, beside this script
+from benchmark import timed
+
 VOCABULARY = [f'class {i}' for i in range(171)]
-
-
-def timed(fn, repeats: int) -> float:
-    """Median seconds of ``repeats`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def count_flops(fn) -> int:
-    """FLOPs of one call, counted by torch (matmuls, convolutions, attention)."""
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
 
 
 def build_models(k: int):
@@ -108,11 +91,13 @@ def main() -> None:
                                                   interpolate_pos_encoding=True)),
                      **{f'b_{r}': count_flops(lambda: m._forward(image)) for r, m in models.items()})
         for image in images:
-            results['a'].append(timed(lambda: paper_loop(image), args.repeats))
+            results['a'].append(timed(lambda: paper_loop(image), args.repeats, 'cpu'))
             for ranking, model in models.items():
-                results[f'b_{ranking}'].append(timed(lambda: model._forward(image), args.repeats))
+                results[f'b_{ranking}'].append(
+                    timed(lambda: model._forward(image), args.repeats, 'cpu'))
             results['c'].append(timed(
-                lambda: vision(pixel_values=image, interpolate_pos_encoding=True), args.repeats))
+                lambda: vision(pixel_values=image, interpolate_pos_encoding=True), args.repeats,
+                'cpu'))
             tops = [set(m._forward(image)['slot_classes'][0].tolist()) for m in models.values()]
             differ += tops[0] != tops[1]
     mean = {name: statistics.mean(values) for name, values in results.items()}
