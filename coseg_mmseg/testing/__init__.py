@@ -1,9 +1,10 @@
 """Helpers that build tiny models and data in the real formats (demo and tests)."""
-from .tiny_assets import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER, TINY_TEXT, TINY_VISION, make_tiny_assets,
-                          make_tiny_cocostuff, make_tiny_hf_clip, make_tiny_hf_clipseg,
-                          rescale_clipseg_decoder, tiny_clip_images)
+from .tiny_assets import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT, TINY_TEXT_ENCODER,
+                          TINY_VISION, make_tiny_assets, make_tiny_cocostuff, make_tiny_hf_clip,
+                          make_tiny_hf_clipseg, rescale_clipseg_decoder, tiny_clip_images)
 
 __all__ = [
-    'TINY_BACKBONE', 'TINY_PROJECTION_DIM', 'TINY_TEXT_ENCODER', 'TINY_TEXT', 'TINY_VISION', 'make_tiny_assets', 'make_tiny_cocostuff',
-    'make_tiny_hf_clip', 'make_tiny_hf_clipseg', 'rescale_clipseg_decoder', 'tiny_clip_images'
+    'TINY_BACKBONE', 'TINY_PROJECTION_DIM', 'TINY_TEXT', 'TINY_TEXT_ENCODER', 'TINY_VISION',
+    'make_tiny_assets', 'make_tiny_cocostuff', 'make_tiny_hf_clip', 'make_tiny_hf_clipseg',
+    'rescale_clipseg_decoder', 'tiny_clip_images'
 ]

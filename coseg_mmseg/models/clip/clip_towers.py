@@ -37,7 +37,8 @@ class CLIPVisionTower(nn.Module):
         scale = width ** -0.5
         self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
         self.class_embedding = nn.Parameter(scale * torch.randn(width))
-        self.positional_embedding = nn.Parameter(scale * torch.randn(self.grid_size ** 2 + 1, width))
+        num_positions = self.grid_size ** 2 + 1
+        self.positional_embedding = nn.Parameter(scale * torch.randn(num_positions, width))
         self.ln_pre = nn.LayerNorm(width)
         self.transformer = Transformer(width, depth, num_heads, mlp_ratio=mlp_ratio, act=act)
         self.ln_post = nn.LayerNorm(width)

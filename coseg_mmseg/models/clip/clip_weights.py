@@ -272,7 +272,8 @@ def load_submodule_weights(module: nn.Module, state_dict: StateDict, prefix: str
             if keys:
                 shown = ', '.join(f'{prefix}{k}' if label != 'shape mismatch' else k
                                   for k in keys[:5])
-                details.append(f'{label} ({len(keys)}): {shown}' + (' ...' if len(keys) > 5 else ''))
+                more = ' ...' if len(keys) > 5 else ''
+                details.append(f'{label} ({len(keys)}): {shown}{more}')
         raise ValueError(f'weights from {origin} do not fit {type(module).__name__} '
                          f'(prefix {prefix!r}): ' + '; '.join(details))
     module.load_state_dict(part)

@@ -141,9 +141,10 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             CLIPSegDecoderLayer(channels, num_heads, ffn_channels) for _ in range(num_layers))
         if complex_upsample:
             k = patch_size // 4
-            self.transposed_convolution = nn.Sequential(
-                nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.ReLU(),
-                nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k), nn.ReLU(),
+            self.transposed_convolution = nn.Sequential(  # in-place ReLUs: large N x H x W maps
+                nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+                nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k),
+                nn.ReLU(inplace=True),
                 nn.ConvTranspose2d(channels // 2, 1, kernel_size=k, stride=k))
         else:
             self.transposed_convolution = nn.ConvTranspose2d(

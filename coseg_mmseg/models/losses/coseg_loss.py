@@ -20,10 +20,10 @@ def mask_bce_loss(mask_logits: Tensor, target_masks: Tensor, valid: Tensor) -> T
     Returns:
         Scalar mean over the B * N * (valid pixels) terms; 0 when no pixel is valid.
     """
-    bce = F.binary_cross_entropy_with_logits(
-        mask_logits, target_masks.to(mask_logits.dtype), reduction='none')  # (B, N, H, W)
-    weight = valid[:, None].to(bce.dtype).expand_as(bce)
-    return (bce * weight).sum() / weight.sum().clamp(min=1)
+    weight = valid[:, None].to(mask_logits.dtype)  # (B, 1, H, W), broadcast over the N slots
+    total = F.binary_cross_entropy_with_logits(
+        mask_logits, target_masks.to(mask_logits.dtype), weight=weight, reduction='sum')
+    return total / (weight.sum() * mask_logits.shape[1]).clamp(min=1)
 
 
 def sequence_contrastive_loss(pred_embeds: Tensor, target_embeds: Tensor, *,

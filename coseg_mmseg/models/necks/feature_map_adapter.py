@@ -52,8 +52,9 @@ class FeatureMapAdapter(BaseModule):
     def _split(self, inputs: Sequence[BackboneOutput]) -> Tuple[List[Tensor], List]:
         """Maps (B, C_i, H_i, W_i) and CLS tokens (B, C_i) or None, checked against config."""
         if len(inputs) != len(self.in_channels):
-            raise ValueError(f'FeatureMapAdapter.in_channels has {len(self.in_channels)} entries '
-                             f'but the backbone gives {len(inputs)} outputs (backbone.out_indices)')
+            raise ValueError(f'FeatureMapAdapter.in_channels has {len(self.in_channels)} '
+                             f'entries but the backbone gives {len(inputs)} outputs '
+                             f'(backbone.out_indices)')
         maps, cls = [], []
         for i, out in enumerate(inputs):
             fmap, token = (out[0], out[1]) if isinstance(out, (list, tuple)) else (out, None)

@@ -45,7 +45,8 @@ class FeatureCache:
         meta = sample.metainfo
         ident = repr((meta.get('img_path'), tuple(meta.get('img_shape', ())),
                       meta.get('flip'), meta.get('flip_direction')))
-        return os.path.join(self.cache_dir, hashlib.sha256(ident.encode()).hexdigest()[:32] + '.pt')
+        name = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        return os.path.join(self.cache_dir, name + '.pt')
 
     def get(self, sample, image: Tensor) -> Optional[Features]:
         """The cached outputs for one image, or None; raises if its input changed."""
@@ -55,8 +56,8 @@ class FeatureCache:
         entry = torch.load(path, map_location='cpu', weights_only=True)
         if not torch.allclose(entry['checksum'], _checksum(image), rtol=1e-6, atol=1e-3):
             raise ValueError(
-                f"cached backbone features of {sample.metainfo.get('img_path')} were computed from "
-                f'a different input: the training pipeline is not deterministic (random crop, '
+                f"cached backbone features of {sample.metainfo.get('img_path')} were computed "
+                f'from a different input: the training pipeline is not deterministic (random crop, '
                 f'flip or colour jitter?). Use a deterministic pipeline, or drop '
                 f'model.feature_cache (cache folder: {self.cache_dir})')
         return entry['features']

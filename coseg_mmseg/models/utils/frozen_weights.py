@@ -18,8 +18,9 @@ def is_frozen_pretrained(module: nn.Module) -> bool:
     """True for a module with parameters, none trainable, whose weights ``init_cfg`` names."""
     init_cfg = getattr(module, 'init_cfg', None)
     params = list(module.parameters())
-    return (isinstance(init_cfg, dict) and init_cfg.get('type') in ('Pretrained', 'Pretrained_Part')
-            and bool(params) and not any(p.requires_grad for p in params))
+    pretrained = isinstance(init_cfg, dict) and init_cfg.get('type') in ('Pretrained',
+                                                                          'Pretrained_Part')
+    return pretrained and bool(params) and not any(p.requires_grad for p in params)
 
 
 def _drop_weights(module: nn.Module, state_dict: Dict, prefix: str,
