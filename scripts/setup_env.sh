@@ -11,6 +11,7 @@
 #   3. ~/.cache/coseg-mmseg/wheels/        (where this script keeps the wheels it builds)
 #   4. pip's own wheel cache               (`pip cache list mmcv`)
 # and otherwise build it from the source package (about 26 minutes on 2 cores).
+# COSEG_BUILD_MMCV=1 skips the look-up and always builds.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +47,7 @@ log "torch and torchvision"
 "${PIP[@]}" install -q -r "$ROOT/requirements/torch.txt"
 
 find_mmcv_wheel() {
+  [ "${COSEG_BUILD_MMCV:-0}" = 1 ] && return 0
   local dir
   for dir in "${COSEG_WHEEL_DIR:-}" "$ROOT/../shared/wheels" "$BUILT_WHEELS"; do
     [ -n "$dir" ] && [ -d "$dir" ] || continue
@@ -76,7 +78,7 @@ else
   wheel=$(find_mmcv_wheel)
   if [ -z "$wheel" ]; then
     build_mmcv_wheel
-    wheel=$(find_mmcv_wheel)
+    wheel=$(COSEG_BUILD_MMCV=0 find_mmcv_wheel)
   fi
   log "mmcv from $wheel"
   "${PIP[@]}" install -q --no-deps "$wheel"
