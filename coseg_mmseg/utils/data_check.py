@@ -5,6 +5,13 @@ from typing import Iterator, Tuple
 PREPARE_HINT = {
     'COCOStuffDataset': 'download COCO 2017 images and stuffthingmaps_trainval2017.zip, then run '
                         "mmseg's tools/dataset_converters/coco_stuff164k.py (docs/datasets.md)",
+    'PascalVOCDataset': 'extract VOCtrainval_11-May-2012.tar to data/VOCdevkit (docs/datasets.md)',
+    'PascalContextDataset59': "extract VOC 2010 and run mmseg's "
+                              'tools/dataset_converters/pascal_context.py (docs/datasets.md)',
+    'PascalContext459Dataset': 'extract VOC 2010 and trainval.tar.gz, then run '
+                               'tools/dataset_converters/pascal_context_459.py (docs/datasets.md)',
+    'COCOObjectDataset': 'prepare COCO-Stuff-164k, then run '
+                         'tools/dataset_converters/coco_object.py (docs/datasets.md)',
 }
 
 

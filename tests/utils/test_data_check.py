@@ -1,0 +1,24 @@
+import os
+
+import pytest
+from mmengine.config import Config
+
+from coseg_mmseg.utils import check_data_roots
+from tests.helpers import REPO
+
+
+@pytest.mark.parametrize('config, folder, hint', [
+    ('configs/coseg/zero-shot/coseg_prefix_pc459.py', 'data/VOCdevkit/VOC2010/',
+     'pascal_context_459.py'),
+    ('configs/coseg/zero-shot/coseg_no-train_coco-object.py', 'data/coco_stuff164k',
+     'coco_object.py'),
+    ('configs/coseg/zero-shot/coseg_xatten_voc20.py', 'data/VOCdevkit/VOC2012',
+     'VOCtrainval_11-May-2012.tar'),
+])
+def test_missing_test_data_is_named_with_how_to_prepare_it(tmp_path, monkeypatch, config, folder,
+                                                           hint):
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(os.path.join(REPO, config))
+    with pytest.raises(FileNotFoundError) as error:
+        check_data_roots(cfg, loaders=('test_dataloader', ))
+    assert f"dataset folder '{folder}'" in str(error.value) and hint in str(error.value)
