@@ -61,8 +61,11 @@ build_mmcv_wheel() {
   local work
   work=$(mktemp -d)
   log "building mmcv $MMCV_VERSION from source (about 26 minutes on 2 cores); log: $work/build.log"
+  # pip warns here that torch wants setuptools >= 77: the runtime step puts it back after the build.
   "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
-  "${PIP[@]}" download -q --no-deps --no-binary :all: -d "$work" "mmcv==$MMCV_VERSION"
+  # --no-build-isolation: preparing its metadata needs the pkg_resources installed just above.
+  "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation -d "$work" \
+    "mmcv==$MMCV_VERSION"
   tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
   sed -i 's/-std=c++17/-std=c++20/g' "$work/mmcv-$MMCV_VERSION/setup.py"
   mkdir -p "$BUILT_WHEELS"
