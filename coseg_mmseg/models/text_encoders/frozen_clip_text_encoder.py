@@ -182,7 +182,9 @@ class FrozenCLIPTextEncoder(BaseModule):
         if key not in self._cache:
             embeds = self._read_disk(key) if self.disk_cache else None
             if embeds is None:
-                embeds = self._encode(key[0], templates, normalize)
+                # float32 whatever the caller's autocast: the embeddings are cached and reused
+                with torch.autocast(device.type, enabled=False):
+                    embeds = self._encode(key[0], templates, normalize)
                 if self.disk_cache:
                     self._write_disk(key, embeds)
             self._cache[key] = embeds.to(device)

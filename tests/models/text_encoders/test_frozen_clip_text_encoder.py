@@ -130,3 +130,12 @@ def test_disk_cache_concurrent_writers(tmp_path):
         for t in threads:
             t.join()
     assert [p.suffix for p in (tmp_path / 'text_embeddings').iterdir()] == ['.pt']
+
+
+def test_embeddings_stay_float32_under_autocast():
+    """Cached once, reused everywhere: an AMP training step must not cache bfloat16 ones."""
+    encoder = build(disk_cache=False)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        inside = encoder(NAMES)
+    assert inside.dtype == torch.float32
+    assert encoder(NAMES).dtype == torch.float32
