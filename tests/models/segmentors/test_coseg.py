@@ -90,3 +90,17 @@ def test_vocabulary_rules():
         build_model(vocabulary=[])
     with pytest.raises(ValueError, match='CoSeg needs model.neck'):
         build_model(neck=None)
+
+
+def test_mixed_precision_training_step():
+    """The model runs under autocast (what AmpOptimWrapper does on CUDA), here bf16 on CPU."""
+    model = build_model(vocabulary=VOCAB)
+    model.train()
+    seg = torch.zeros(64, 64, dtype=torch.long)
+    seg[20:40, 20:40] = 1
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(torch.randn(2, 3, 64, 64), [sample(seg=seg), sample(seg=seg)])
+    total = sum(losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.neck.tokens.grad is not None and torch.isfinite(model.neck.tokens.grad).all()
