@@ -10,7 +10,7 @@
 #   2. ../shared/wheels/                   (beside the checkout, when present)
 #   3. ~/.cache/coseg-mmseg/wheels/        (where this script keeps the wheels it builds)
 #   4. pip's own wheel cache               (`pip cache list mmcv`)
-# and otherwise build it from the source package (about 26 minutes on 2 cores).
+# and otherwise build it from the source package (about 7 minutes on 2 cores with ninja).
 # COSEG_BUILD_MMCV=1 skips the look-up and always builds.
 set -euo pipefail
 
@@ -60,7 +60,7 @@ build_mmcv_wheel() {
   # mmcv's setup.py hard-codes -std=c++17; torch >= 2.14 headers require C++20.
   local work
   work=$(mktemp -d)
-  log "building mmcv $MMCV_VERSION from source (about 26 minutes on 2 cores); log: $work/build.log"
+  log "building mmcv $MMCV_VERSION from source (minutes); log: $work/build.log"
   # pip warns here that torch wants setuptools >= 77: the runtime step puts it back after the build.
   "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
   # --no-build-isolation: preparing its metadata needs the pkg_resources installed just above.
