@@ -13,7 +13,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import check_data_roots, load_tool_config, prepare_distributed
+from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
+                               prepare_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -89,6 +90,7 @@ def main() -> None:
     else:
         load_checkpoint_strictly(runner, args.checkpoint, args.config)
     runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -11,7 +11,8 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import check_data_roots, load_tool_config, prepare_distributed
+from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
+                               prepare_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,6 +44,7 @@ def main() -> None:
     prepare_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

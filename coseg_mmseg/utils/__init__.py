@@ -1,8 +1,8 @@
 from .atomic_local_backend import AtomicLocalBackend, write_atomically
 from .data_check import check_data_roots
-from .dist import prepare_distributed
+from .dist import finish_distributed, prepare_distributed
 from .tool_config import load_tool_config
 from .torch_load import allow_mmengine_checkpoint_types
 
 __all__ = ['AtomicLocalBackend', 'allow_mmengine_checkpoint_types', 'check_data_roots',
-           'load_tool_config', 'prepare_distributed', 'write_atomically']
+           'finish_distributed', 'load_tool_config', 'prepare_distributed', 'write_atomically']

@@ -1,11 +1,15 @@
 """Distributed runs on machines without CUDA (gloo), under mmengine's own runner."""
-import atexit
+import logging
 import os
+import sys
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
+
+
+_STARTED_HERE = False
 
 
 def prepare_distributed(cfg: Config, launcher: str) -> None:
@@ -23,10 +27,27 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
         print_log(f'no CUDA: using the gloo backend instead of {backend!r}', logger='current')
     dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
                             world_size=int(os.environ['WORLD_SIZE']))
-    # Tear the group down before the interpreter does: left to the end of the process, gloo's
-    # threads abort it ("terminate called without an active exception").
-    atexit.register(lambda: dist.is_initialized() and dist.destroy_process_group())
+    global _STARTED_HERE
+    _STARTED_HERE = True
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(
             type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def finish_distributed() -> None:
+    """End a gloo run that :func:`prepare_distributed` started, after the work succeeded.
+
+    Left to interpreter shutdown, the process group's threads are sometimes destroyed while
+    still joinable and abort the process ("terminate called without an active exception"),
+    which torchrun reports as a failure of a run that finished. So: wait for every rank, tear
+    the group down, flush the logs, and leave without running finalizers.
+    """
+    if not (_STARTED_HERE and dist.is_initialized()):
+        return
+    dist.barrier()
+    dist.destroy_process_group()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
