@@ -1,6 +1,7 @@
 # The no-training baseline (paper, sections 3.3 and 3.6): CLIP ViT-B/16 ranks the vocabulary,
 # pretrained CLIPSeg rd64-refined draws the masks of the top-k labels. Run it with
 # `tools/test.py CONFIG` (no checkpoint: the weights below are loaded).
+_base_ = ['./clip_data_preprocessor.py']
 custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
 
 clip_init_cfg = dict(
@@ -26,15 +27,6 @@ text_b16 = dict(
 
 model = dict(
     type='CoSegNoTrain',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[122.7709383, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size_divisor=16,
-        test_cfg=dict(size_divisor=16)),
     # CLIPSeg's own CLIP, run at 352 x 352 with interpolated positions.
     backbone=dict(vit_b16, out_indices=(3, 6, 9), init_cfg=clipseg_init_cfg),
     # The paper's ranking: a separate CLIP pass at 224. Set rank_backbone=None to rank with the

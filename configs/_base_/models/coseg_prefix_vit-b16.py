@@ -1,4 +1,5 @@
 # CoSeg-Prefix on a frozen CLIP ViT-B/16 (paper, section 3.7).
+_base_ = ['./clip_data_preprocessor.py']
 custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
 
 # CLIP ViT-B/16 from the HuggingFace hub (or a local save_pretrained directory). For open_clip:
@@ -6,20 +7,8 @@ custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
 clip_init_cfg = dict(
     type='Pretrained', source='huggingface', checkpoint='openai/clip-vit-base-patch16')
 
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    # CLIP's normalisation, in 0-255 units.
-    mean=[122.7709383, 116.7460125, 104.09373615],
-    std=[68.5005327, 66.6321579, 70.32316305],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size_divisor=16,
-    test_cfg=dict(size_divisor=16))
-
 model = dict(
     type='CoSeg',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         type='FrozenCLIPBackbone',
         image_size=224,
