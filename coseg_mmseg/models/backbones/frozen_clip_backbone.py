@@ -43,8 +43,6 @@ class FrozenCLIPBackbone(BaseModule):
                              f'0..{num_layers - 1} (num_layers={num_layers})')
         self.act = act
         self.out_indices = tuple(out_indices)
-        self.embed_dims = embed_dims
-        self.output_dim = output_dim
         self.visual = CLIPVisionTower(
             image_size=image_size, patch_size=patch_size, width=embed_dims, depth=num_layers,
             num_heads=num_heads, output_dim=output_dim, mlp_ratio=mlp_ratio, act=act)

@@ -1,5 +1,5 @@
 """CoSeg: frozen CLIP + coexistence tokens + FiLM CLIPSeg decoder, as an mmseg segmentor."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmseg.models.segmentors import EncoderDecoder
@@ -191,6 +191,7 @@ class CoSeg(EncoderDecoder):
             pred[scores.amax(dim=0, keepdim=True) < threshold] = self.decode_head.ignore_index
         return data_samples
 
-    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None) -> List[Tensor]:
-        """Raw head outputs (mask logits, slot embeddings), without post-processing."""
+    def _forward(self, inputs: Tensor,
+                 data_samples: OptSampleList = None) -> Dict[str, Tensor]:
+        """Raw head outputs (``mask_logits``, ``slot_embeds``, ...), without post-processing."""
         return self.decode_head.forward(self.extract_feat(inputs))

@@ -115,6 +115,11 @@ class FrozenCLIPTextEncoder(BaseModule):
             self._fingerprint = digest.hexdigest()[:16]
         return self._fingerprint
 
+    @staticmethod
+    def _stored_key(key: tuple) -> list:
+        """``key`` as it reads back from a file (tuples become lists)."""
+        return json.loads(json.dumps(key))
+
     def _disk_path(self, key: tuple) -> str:
         name = hashlib.sha256(json.dumps([self.weights_fingerprint(), *key]).encode())
         return os.path.join(self.cache_dir or default_cache_dir(), 'text_embeddings',
@@ -126,7 +131,7 @@ class FrozenCLIPTextEncoder(BaseModule):
             return None
         try:
             entry = torch.load(path, map_location='cpu', weights_only=True)
-            if entry['key'] != json.loads(json.dumps(key)) or entry['embeds'].shape[0] != len(
+            if entry['key'] != self._stored_key(key) or entry['embeds'].shape[0] != len(
                     key[0]):
                 raise ValueError('key mismatch')
             return entry['embeds']
@@ -136,7 +141,7 @@ class FrozenCLIPTextEncoder(BaseModule):
 
     def _write_disk(self, key: tuple, embeds: Tensor) -> None:
         buffer = io.BytesIO()
-        torch.save(dict(key=json.loads(json.dumps(key)), embeds=embeds.cpu()), buffer)
+        torch.save(dict(key=self._stored_key(key), embeds=embeds.cpu()), buffer)
         try:
             write_atomically(buffer.getvalue(), self._disk_path(key))
         except OSError as exc:  # a read-only or full disk costs speed, not the run
