@@ -61,11 +61,14 @@ class FrozenCLIPBackbone(BaseModule):
         return super().train(False)
 
     @torch.no_grad()
-    def forward(self, inputs: Tensor) -> Dict[str, object]:
+    def forward(self, inputs: Tensor, *, final: str = 'tokens') -> Dict[str, object]:
         """Encode a batch of normalised images.
 
         Args:
             inputs: (B, 3, H, W), H and W multiples of the patch size.
+            final: What to compute past ``out_indices``: ``'tokens'`` (everything below),
+                ``'image_embed'`` (no ``tokens``: the last block computes the CLS token
+                alone) or ``'none'`` (neither: the blocks after ``out_indices`` are skipped).
 
         Returns:
             dict with
@@ -76,10 +79,11 @@ class FrozenCLIPBackbone(BaseModule):
             - ``image_embed``: (B, D), CLIP's pooled image embedding;
             - ``grid``: (h, w), the patch grid.
         """
-        hidden, tokens, grid = self.visual(inputs, self.out_indices)  # (B, 1+L, C), (B, 1+L, D)
-        return dict(
-            layers=[x[:, 1:] for x in hidden],
-            layers_cls=[x[:, 0] for x in hidden],
-            tokens=tokens[:, 1:],
-            image_embed=tokens[:, 0],
-            grid=grid)
+        hidden, tokens, grid = self.visual(inputs, self.out_indices, final=final)
+        out = dict(layers=[x[:, 1:] for x in hidden],  # hidden: (B, 1+L, C) each
+                   layers_cls=[x[:, 0] for x in hidden], grid=grid)
+        if final == 'tokens':
+            out['tokens'] = tokens[:, 1:]  # (B, L, D)
+        if final != 'none':
+            out['image_embed'] = tokens[:, 0]  # (B, D)
+        return out

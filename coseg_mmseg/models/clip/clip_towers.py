@@ -4,13 +4,15 @@ Architecture of OpenAI's CLIP (Radford et al. 2021; code MIT licence), written h
 words. Parameter names follow OpenAI/open_clip, so open_clip state dicts load as they are and
 HuggingFace ones after :func:`coseg_mmseg.models.clip.convert_hf_clip`.
 """
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..utils.transformer_layers import Transformer
+
+FINAL_OUTPUTS = ('tokens', 'image_embed', 'none')
 
 
 class CLIPVisionTower(nn.Module):
@@ -54,20 +56,29 @@ class CLIPVisionTower(nn.Module):
         patch_pos = F.interpolate(patch_pos, size=(h, w), mode='bicubic', align_corners=False)
         return torch.cat([cls_pos, patch_pos.permute(0, 2, 3, 1).reshape(h * w, C)])
 
-    def forward(self, images: Tensor, out_indices: Sequence[int] = ()
-                ) -> Tuple[List[Tensor], Tensor, Tuple[int, int]]:
-        """Encode images.
+    def forward(self, images: Tensor, out_indices: Sequence[int] = (), *,
+                final: str = 'tokens') -> Tuple[List[Tensor], Optional[Tensor], Tuple[int, int]]:
+        """Encode images, computing only what ``final`` asks for beyond ``out_indices``.
 
         Args:
             images: Normalised images, (B, 3, H, W).
             out_indices: Blocks (0-based) whose outputs to return.
+            final: ``'tokens'``: all final tokens through ``ln_post`` and ``proj``;
+                ``'image_embed'``: the pooled image embedding only (the last block computes
+                its CLS token alone); ``'none'``: nothing past the deepest of ``out_indices``
+                (the blocks after it are skipped).
 
         Returns:
             ``(hidden, tokens, (h, w))``: the outputs of the blocks in ``out_indices``, each
-            (B, 1 + h*w, C) with the CLS token first; all final tokens through ``ln_post``
-            and ``proj``, (B, 1 + h*w, D) (index 0 is CLIP's pooled image embedding); the
-            patch grid.
+            (B, 1 + h*w, C) with the CLS token first; the final tokens through ``ln_post``
+            and ``proj``, (B, 1 + h*w, D) for ``'tokens'`` and (B, 1, D) for
+            ``'image_embed'`` (index 0 is CLIP's pooled image embedding), ``None`` for
+            ``'none'``; the patch grid.
         """
+        if final not in FINAL_OUTPUTS:
+            raise ValueError(f'final={final!r}; expected one of {FINAL_OUTPUTS}')
+        blocks = self.transformer.resblocks
+        depth = len(blocks) if final != 'none' else max(out_indices, default=-1) + 1
         x = self.conv1(images.to(self.conv1.weight.dtype))  # (B, C, h, w)
         h, w = x.shape[-2:]
         x = x.flatten(2).transpose(1, 2)  # (B, h*w, C)
@@ -75,11 +86,12 @@ class CLIPVisionTower(nn.Module):
         x = torch.cat([cls, x], dim=1) + self.position_embedding(h, w).to(x.dtype)
         x = self.ln_pre(x)  # (B, 1 + h*w, C)
         hidden = []
-        for i, block in enumerate(self.transformer.resblocks):
-            x = block(x)
+        for i, block in enumerate(blocks[:depth]):
+            cls_only = final == 'image_embed' and i == len(blocks) - 1 and i not in out_indices
+            x = block(x, num_queries=1 if cls_only else None)  # (B, 1 + h*w or 1, C)
             if i in out_indices:
                 hidden.append(x)
-        tokens = self.ln_post(x) @ self.proj  # (B, 1 + h*w, D)
+        tokens = None if final == 'none' else self.ln_post(x) @ self.proj  # (B, 1 + h*w | 1, D)
         return hidden, tokens, (h, w)
 
 

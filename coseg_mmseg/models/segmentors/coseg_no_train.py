@@ -65,18 +65,19 @@ class CoSegNoTrain(CoSeg):
         """``'separate'`` (own CLIP pass at ``rank_size``) or ``'shared'`` (CLIPSeg's pass)."""
         return 'shared' if self.rank_backbone is None else 'separate'
 
-    def rank_labels(self, inputs: Tensor, image_embed: Tensor, vocab: Tensor) -> Tensor:
+    def rank_labels(self, inputs: Tensor, image_embed: Optional[Tensor], vocab: Tensor) -> Tensor:
         """Indices (B, k) of the k classes most similar to each image, best first.
 
         Args:
             inputs: (B, 3, H, W) normalised images.
-            image_embed: (B, D) pooled embedding of the segmentation pass (shared ranking).
+            image_embed: (B, D) pooled embedding of the segmentation pass; ``None`` with a
+                ``rank_backbone``.
             vocab: (K, D) unit-norm text embeddings.
         """
         if self.rank_backbone is not None:
             small = F.interpolate(inputs, size=(self.rank_size, self.rank_size),
                                   mode='bilinear', align_corners=False)
-            image_embed = self.rank_backbone(small)['image_embed']  # (B, D)
+            image_embed = self.rank_backbone(small, final='image_embed')['image_embed']  # (B, D)
         sims = F.normalize(image_embed, dim=-1) @ vocab.t()  # (B, K)
         return sims.topk(min(self.top_k, vocab.shape[0]), dim=1).indices
 
@@ -87,9 +88,10 @@ class CoSegNoTrain(CoSeg):
             The backbone dict with ``embeds`` (B, k, D) conditionals, ``slot_classes`` (B, k)
             their class indices and ``vocab_embeds`` (K + 1, D).
         """
-        feats = self.backbone(inputs)
+        # CLIPSeg reads blocks out_indices only; the shared ranking adds the pooled embedding.
+        feats = self.backbone(inputs, final='none' if self.ranking == 'separate' else 'image_embed')
         vocab = self.vocabulary_embeddings('test')  # (K + 1, D), "unlabeled" last
-        top = self.rank_labels(inputs, feats['image_embed'], vocab[:-1])  # (B, k)
+        top = self.rank_labels(inputs, feats.get('image_embed'), vocab[:-1])  # (B, k)
         cond_encoder = self.cond_text_encoder or self.text_encoder
         cond = cond_encoder.encode(self.vocabulary['test'], templates=self.cond_templates,
                                    normalize=False)  # (K, D)

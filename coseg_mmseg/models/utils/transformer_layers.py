@@ -107,10 +107,21 @@ class ResidualAttentionBlock(nn.Module):
         self.ln_2 = nn.LayerNorm(embed_dims)
         self.mlp = MLP(embed_dims, int(embed_dims * mlp_ratio), act)
 
-    def forward(self, x: Tensor, memory: Optional[Tensor] = None, *,
-                is_causal: bool = False) -> Tensor:
-        """(B, L, C) -> (B, L, C); ``memory`` (B, M, C) only with ``cross_attention``."""
-        x = x + self.attn(self.ln_1(x), is_causal=is_causal)
+    def forward(self, x: Tensor, memory: Optional[Tensor] = None, *, is_causal: bool = False,
+                num_queries: Optional[int] = None) -> Tensor:
+        """(B, L, C) -> (B, L, C); ``memory`` (B, M, C) only with ``cross_attention``.
+
+        With ``num_queries`` = q only the first q tokens are computed, (B, L, C) -> (B, q, C),
+        their attention still reading all L tokens: the same values as ``forward(x)[:, :q]``
+        for a fraction of the work (CLIP's last block, when only its CLS token is used).
+        """
+        if num_queries is None:
+            x = x + self.attn(self.ln_1(x), is_causal=is_causal)
+        elif is_causal:
+            raise ValueError('num_queries and is_causal cannot be combined')
+        else:
+            normed = self.ln_1(x)  # (B, L, C)
+            x = x[:, :num_queries] + self.attn(normed[:, :num_queries], normed)  # (B, q, C)
         if memory is not None:
             x = x + self.cross_attn(self.ln_x(x), memory)
         return x + self.mlp(self.ln_2(x))

@@ -78,3 +78,31 @@ def test_quick_gelu_mismatch_is_refused(tiny_clip_dir):
 def test_out_indices_outside_the_model():
     with pytest.raises(ValueError, match=r'out_indices \(3, 6, 9\).*\[6, 9\]'):
         FrozenCLIPBackbone(**{**TINY_BACKBONE, 'out_indices': (3, 6, 9)})
+
+
+def test_partial_passes_equal_the_full_one():
+    """'image_embed' computes the last block's CLS token alone, 'none' stops after the deepest
+    out_index: the values they return are the full pass's."""
+    backbone = build(num_layers=4, out_indices=(1, 2))
+    images = tiny_clip_images(2)
+    full = backbone(images)
+    pooled = backbone(images, final='image_embed')
+    truncated = backbone(images, final='none')
+    assert 'tokens' not in pooled and 'tokens' not in truncated
+    assert 'image_embed' not in truncated
+    torch.testing.assert_close(pooled['image_embed'], full['image_embed'], atol=1e-5, rtol=1e-5)
+    for part in (pooled, truncated):
+        for ours, ref in zip(part['layers'], full['layers']):
+            torch.testing.assert_close(ours, ref, atol=0, rtol=0)
+    calls = []
+    hooks = [b.register_forward_hook(lambda m, a, out: calls.append(out.shape[1]))
+             for b in backbone.visual.transformer.resblocks]
+    backbone(images, final='none')
+    assert len(calls) == 3  # blocks 0..2; block 3 skipped
+    calls.clear()
+    backbone(images, final='image_embed')
+    assert calls == [17, 17, 17, 1]  # 16 patches + CLS, then the CLS token alone
+    for hook in hooks:
+        hook.remove()
+    with pytest.raises(ValueError, match="final='all'"):
+        backbone(images, final='all')
