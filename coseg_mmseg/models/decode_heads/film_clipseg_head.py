@@ -222,11 +222,11 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         kernels = []
         for i, deconv in enumerate(transposed):  # weight: (Cin, Cout, k, k)
             c_in, c_out, k = deconv.weight.shape[:3]
-            if i:
-                x = x.relu_()  # the ReLU between the two transposed convolutions
             # (rows, Cin) -> (rows, k * k * Cout): patch offset (a, b) major, channel minor
             x = torch.addmm(deconv.bias.repeat(k * k), x.reshape(-1, c_in),
                             deconv.weight.permute(0, 2, 3, 1).reshape(c_in, -1))
+            if i < len(transposed) - 1:
+                x = x.relu_()  # the ReLU between the two (in place, on the product itself)
             x = x.view(-1, c_out)  # (rows * k * k, Cout): one row per output pixel
             kernels.append(k)
         # rows are ordered (R, h, w, a1, b1, a2, b2, ...), Cout = 1: the output row of a pixel

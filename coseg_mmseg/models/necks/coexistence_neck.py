@@ -94,7 +94,7 @@ class CoexistenceNeck(BaseModule):
         memory = self.input_proj(clip_tokens)  # (B, L, E)
         queries = (self.tokens + self.token_pos).expand(B, -1, -1)  # (B, N, E)
         if self.mode == 'prefix':
-            x = self.blocks(torch.cat([queries, memory], dim=1))[:, :N]  # (B, N, E)
+            x = self.blocks(torch.cat([queries, memory], dim=1), num_queries=N)  # (B, N, E)
         else:
             x = self.decoder(queries, self.encoder(memory))  # (B, N, E)
         return {**inputs, 'embeds': self.out_proj(self.ln_out(x))}  # embeds: (B, N, D)

@@ -137,8 +137,11 @@ class Transformer(nn.Module):
             ResidualAttentionBlock(embed_dims, num_heads, mlp_ratio=mlp_ratio, act=act,
                                    cross_attention=cross_attention) for _ in range(depth))
 
-    def forward(self, x: Tensor, memory: Optional[Tensor] = None, *,
-                is_causal: bool = False) -> Tensor:
-        for block in self.resblocks:
+    def forward(self, x: Tensor, memory: Optional[Tensor] = None, *, is_causal: bool = False,
+                num_queries: Optional[int] = None) -> Tensor:
+        """(B, L, C) -> (B, L, C), or (B, q, C) with ``num_queries`` = q: only the first q
+        tokens' outputs are wanted, so the last block computes those alone."""
+        *blocks, last = self.resblocks
+        for block in blocks:
             x = block(x, memory, is_causal=is_causal)
-        return x
+        return last(x, memory, is_causal=is_causal, num_queries=num_queries)
