@@ -35,7 +35,7 @@ from mmengine.config import ConfigDict
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 import coseg_mmseg  # noqa: F401
@@ -71,8 +71,19 @@ def timed(fn, repeats: int, device: str) -> float:
     return statistics.median(times)
 
 
+# torch's counter knows the CUDA attention kernels only; without these, attention on CPU would
+# count as free (torch's own formulas: 4 L_q L_k d per head forward, 2.5x that backward).
+CPU_ATTENTION_FLOPS = {
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu:
+        lambda q, k, v, *args, **kwargs: sdpa_flop_count(q, k, v),
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward:
+        lambda grad, q, k, v, *args, **kwargs: sdpa_backward_flop_count(grad, q, k, v),
+}
+
+
 def flops(fn) -> int:
-    with FlopCounterMode(display=False) as counter:
+    """FLOPs of one call of ``fn`` (forward and, if it runs one, backward)."""
+    with FlopCounterMode(display=False, custom_mapping=CPU_ATTENTION_FLOPS) as counter:
         fn()
     return counter.get_total_flops()
 

@@ -1,0 +1,29 @@
+"""tools/benchmark.py's FLOP counter: the floor every time ratio is compared with."""
+import importlib.util
+import os
+
+import torch
+import torch.nn.functional as F
+
+from tests.helpers import REPO
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark', os.path.join(REPO, 'tools', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_attention_counts_on_cpu():
+    """torch's counter alone gives CPU attention 0 FLOPs; ours gives 4 L_q L_k d per head
+    forward (QK^T and AV) and 2.5x that backward."""
+    flops = load_benchmark().flops
+    q, k = torch.randn(2, 3, 5, 8), torch.randn(2, 3, 7, 8)
+    forward = 2 * 3 * 4 * 5 * 7 * 8
+    assert flops(lambda: F.scaled_dot_product_attention(q, k, k)) == forward
+    q.requires_grad_(True)
+    assert flops(lambda: F.scaled_dot_product_attention(q, k, k).sum().backward()) == 3.5 * forward
+    linear = torch.nn.Linear(8, 4)
+    assert flops(lambda: linear(q)) == 2 * 2 * 3 * 5 * 8 * 4  # matmuls still counted
