@@ -10,7 +10,8 @@ one image at a time. Prints one ``name: value`` line per figure:
     (c) one bare CLIP image-encoder pass at 352 (transformers' CLIPVisionModel);
 and the ratios a/b and b/c, the same ratios in FLOPs (counted by
 ``torch.utils.flop_counter``: the floor the architecture sets), and how often the two modes'
-top-k sets differ. Text embeddings are cached in every variant (computed before timing).
+top-k sets differ. Text embeddings are cached in every variant (computed before timing). The
+variants alternate, one call each per round; seconds and ratios are medians over the rounds.
 
 Usage: python tools/benchmark_no_train.py [--k 20] [--size 352] [--images 3] [--repeats 3]
 """
@@ -28,7 +29,7 @@ import coseg_mmseg  # noqa: F401
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
 
 from benchmark import flops as count_flops  # tools/benchmark.py, beside this script
-from benchmark import timed
+from benchmark import once
 
 VOCABULARY = [f'class {i}' for i in range(171)]
 
@@ -82,38 +83,39 @@ def main() -> None:
             hf(pixel_values=image, conditional_embeddings=cond[c:c + 1],
                interpolate_pos_encoding=True)
 
-    results = {name: [] for name in ('a', 'b_separate', 'b_shared', 'c')}
+    runs = {  # name -> the call timed, per image
+        'a': paper_loop,
+        **{f'b_{ranking}': model._forward for ranking, model in models.items()},
+        'c': lambda image: vision(pixel_values=image, interpolate_pos_encoding=True)}
+    rounds = []  # one dict of seconds per (image, round): the variants alternate
     differ = 0
     with torch.no_grad():
         image = images[0]
-        flops = dict(a=count_flops(lambda: paper_loop(image)),
-                     c=count_flops(lambda: vision(pixel_values=image,
-                                                  interpolate_pos_encoding=True)),
-                     **{f'b_{r}': count_flops(lambda: m._forward(image)) for r, m in models.items()})
+        flops = {name: count_flops(lambda: run(image)) for name, run in runs.items()}
         for image in images:
-            results['a'].append(timed(lambda: paper_loop(image), args.repeats, 'cpu'))
-            for ranking, model in models.items():
-                results[f'b_{ranking}'].append(
-                    timed(lambda: model._forward(image), args.repeats, 'cpu'))
-            results['c'].append(timed(
-                lambda: vision(pixel_values=image, interpolate_pos_encoding=True), args.repeats,
-                'cpu'))
+            for run in runs.values():
+                run(image)  # warm-up
+            rounds += [{name: once(lambda: run(image), 'cpu') for name, run in runs.items()}
+                       for _ in range(args.repeats)]
             tops = [set(m._forward(image)['slot_classes'][0].tolist()) for m in models.values()]
             differ += tops[0] != tops[1]
-    mean = {name: statistics.mean(values) for name, values in results.items()}
+    seconds = {name: statistics.median(r[name] for r in rounds) for name in runs}
+    ratio = {f'{x}_over_{y}': statistics.median(r[x] / r[y] for r in rounds)
+             for x, y in [('a', 'b_separate'), ('a', 'b_shared'), ('b_separate', 'c'),
+                          ('b_shared', 'c')]}
     print(f'threads: {torch.get_num_threads()}')
     print(f'k: {args.k}')
     print(f'input_size: {args.size}')
     print(f'images: {args.images}')
-    print(f'a_per_label_loop_s: {mean["a"]:.3f}')
+    print(f'a_per_label_loop_s: {seconds["a"]:.3f}')
     for ranking in ('separate', 'shared'):
-        b = mean[f'b_{ranking}']
-        print(f'b_{ranking}_s: {b:.3f}')
-        print(f'a_over_b_{ranking}: {mean["a"] / b:.2f}')
-        print(f'b_{ranking}_over_c: {b / mean["c"]:.3f}')
-        print(f'flops_a_over_b_{ranking}: {flops["a"] / flops[f"b_{ranking}"]:.2f}')
-        print(f'flops_b_{ranking}_over_c: {flops[f"b_{ranking}"] / flops["c"]:.3f}')
-    print(f'c_clip_image_pass_s: {mean["c"]:.3f}')
+        b = f'b_{ranking}'
+        print(f'{b}_s: {seconds[b]:.3f}')
+        print(f'a_over_b_{ranking}: {ratio[f"a_over_{b}"]:.2f}')
+        print(f'{b}_over_c: {ratio[f"{b}_over_c"]:.3f}')
+        print(f'flops_a_over_b_{ranking}: {flops["a"] / flops[b]:.2f}')
+        print(f'flops_{b}_over_c: {flops[b] / flops["c"]:.3f}')
+    print(f'c_clip_image_pass_s: {seconds["c"]:.3f}')
     print(f'c_clip_image_pass_gflops: {flops["c"] / 1e9:.1f}')
     print(f'topk_sets_differ: {differ}/{args.images}')
 
