@@ -1,6 +1,7 @@
 """Speed and memory of CoSeg at the real ViT-B/16 size (random weights: the compute is the same).
 
-Prints one ``name: value`` line per figure, every ratio measured side by side in this run:
+Prints one ``name: value`` line per figure, every ratio measured side by side in this run (the
+two sides alternate, one call each per round; seconds and ratios are medians over the rounds):
 
 1. ``infer_{prefix,xatten}_{224,352}``: CoSeg inference on one image (171-class vocabulary,
    embeddings cached) against one bare CLIP ViT-B/16 image-encoder pass (transformers'
@@ -19,7 +20,7 @@ FLOPs are counted by ``torch.utils.flop_counter`` (matmuls, convolutions, attent
 backward): the floor this architecture sets. The no-training baseline has its own script,
 ``tools/benchmark_no_train.py``.
 
-Usage: python tools/benchmark.py [--repeats 3] [--device cpu|cuda] [--quick]
+Usage: python tools/benchmark.py [--repeats 5] [--device cpu|cuda] [--only training ...]
 """
 import argparse
 import json
@@ -261,7 +262,7 @@ def bench_memory(args, device: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--only', nargs='+', default=None,
