@@ -22,7 +22,9 @@ class CoSegNoTrain(CoSeg):
     ``decode_head.mask_threshold`` and combined as in :class:`CoSeg`. The paper runs CLIPSeg
     once per label; the image encoder gives the same result every time, so here the image is
     encoded once and the k conditionals are decoded as one batch — same masks, a fraction of
-    the work.
+    the work. Each CLIP pass also stops at what is read of it: with a ``rank_backbone`` the
+    segmentation pass ends after the deepest of ``backbone.out_indices``, and a pass that only
+    ranks computes its last block for the CLS token alone.
 
     Args:
         backbone: CLIPSeg's CLIP image encoder (:class:`FrozenCLIPBackbone`, ``out_indices``
