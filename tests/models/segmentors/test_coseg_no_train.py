@@ -128,3 +128,28 @@ def test_real_size_architecture_random_weights():
     ref = per_label_clipseg(hf, images, out['slot_classes'])
     assert (out['mask_logits'] - ref).abs().max().item() <= 1e-4
     assert ref.abs().max() > 1  # logits of a realistic size
+
+
+@pytest.mark.parametrize('ranking', ['separate', 'shared'])
+def test_each_clip_pass_computes_only_what_is_read(tiny_clip_dir, tiny_clipseg_dir, ranking):
+    """CLIPSeg reads blocks 0-2 of 4 here: with a separate ranking pass the segmentation pass
+    skips block 3; a pass that ranks runs its last block for the CLS token alone."""
+    cfg = no_train_cfg(tiny_clip_dir, tiny_clipseg_dir)
+    cfg['backbone'] = dict(cfg['backbone'], out_indices=(0, 1, 2))
+    if ranking == 'shared':
+        cfg['rank_backbone'] = None
+    model = build(cfg)
+    outputs = {}
+    passes = [('seg', model.backbone)] + ([('rank', model.rank_backbone)]
+                                          if ranking == 'separate' else [])
+    hooks = [backbone.visual.transformer.resblocks[3].register_forward_hook(
+        lambda m, args, out, name=name: outputs.__setitem__(name, tuple(out.shape)))
+        for name, backbone in passes]
+    with torch.no_grad():
+        model._forward(tiny_clip_images(2, size=96))
+    for hook in hooks:
+        hook.remove()
+    hidden = TINY_BACKBONE['embed_dims']
+    expected = ({'rank': (2, 1, hidden)} if ranking == 'separate' else
+                {'seg': (2, 1, hidden)})  # the CLS token alone, where the pass ranks
+    assert outputs == expected
