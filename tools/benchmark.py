@@ -76,13 +76,15 @@ def timed(fn, repeats: int, device: str) -> float:
     return statistics.median(once(fn, device) for _ in range(repeats))
 
 
-def timed_pair(ours, reference, repeats: int, device: str) -> Tuple[float, float, float]:
+def timed_pair(ours, reference, repeats: int, device: str, *,
+               warmup: int = 1) -> Tuple[float, float, float]:
     """Median seconds of ``ours`` and ``reference``, and the median of their per-round ratio.
 
-    After one warm-up each, the two alternate, one call each per round, so a machine whose
-    speed drifts (shared cores) slows both alike and the ratio stays put.
+    After ``warmup`` calls each, the two alternate, one call each per round, so a machine
+    whose speed drifts (shared cores) slows both alike and the ratio stays put.
     """
-    once(ours, device), once(reference, device)
+    for _ in range(warmup):
+        once(ours, device), once(reference, device)
     rounds = [(once(ours, device), once(reference, device)) for _ in range(repeats)]
     return (statistics.median(o for o, _ in rounds), statistics.median(r for _, r in rounds),
             statistics.median(o / r for o, r in rounds))
@@ -121,13 +123,14 @@ def samples(batch: int, size: int, device: str, *, labels: bool = True):
     return torch.randn(batch, 3, size, size, device=device), out
 
 
-def report(name: str, ours, reference, args, device: str) -> None:
+def report(name: str, ours, reference, args, device: str, *, warmup: int = 1) -> None:
     """Time ``ours`` against ``reference`` (interleaved), count both, print the ratios.
 
     FLOPs are counted after the timing's warm-up calls, which fill one-off caches (the
     vocabulary's text embeddings) that are no part of a step.
     """
-    ours_s, ref_s, time_ratio = timed_pair(ours, reference, args.repeats, device)
+    ours_s, ref_s, time_ratio = timed_pair(ours, reference, args.repeats, device,
+                                           warmup=warmup)
     flop_ratio = flops(ours) / flops(reference)
     print(f'{name}_s: {ours_s:.4f}')
     print(f'{name}_reference_s: {ref_s:.4f}')
@@ -162,7 +165,9 @@ def bench_training(args, device: str) -> None:
         inputs, data_samples = samples(args.batch, 224, device)
         step = train_step_fn(model, optim, inputs, data_samples)
         backbone = torch.no_grad()(lambda: model.backbone(inputs))
-        report(f'train_{mode}', step, backbone, args, device)
+        # A process's first training steps run slower (up to 20 % after other work in it,
+        # while the allocator settles): three warm-up steps, then the steady state.
+        report(f'train_{mode}', step, backbone, args, device, warmup=3)
 
 
 def bench_scaling(args, device: str) -> None:
