@@ -82,19 +82,6 @@ PASCAL_CONTEXT_459 = (
     'wheel', 'wheelchair', 'window', 'window blinds', 'wine glass', 'wire', 'wood', 'wool',
 )
 
-COCO_OBJECT = (
-    'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
-    'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog',
-    'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe', 'backpack', 'umbrella',
-    'handbag', 'tie', 'suitcase', 'frisbee', 'skis', 'snowboard', 'sports ball', 'kite',
-    'baseball bat', 'baseball glove', 'skateboard', 'surfboard', 'tennis racket', 'bottle',
-    'wine glass', 'cup', 'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple', 'sandwich',
-    'orange', 'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake', 'chair', 'couch',
-    'potted plant', 'bed', 'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote',
-    'keyboard', 'cell phone', 'microwave', 'oven', 'toaster', 'sink', 'refrigerator', 'book',
-    'clock', 'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush',
-)
-
 COCO_STUFF = (
     'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
     'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog',
@@ -118,6 +105,8 @@ COCO_STUFF = (
     'stone wall', 'tile wall', 'wooden wall', 'water', 'water drops', 'window blind', 'window',
     'wood',
 )
+
+COCO_OBJECT = COCO_STUFF[:80]  # COCO-Stuff's thing classes: ids 0-79, the same names
 
 VOCABULARIES: Dict[str, Tuple[str, ...]] = {
     'voc20': VOC20,
