@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from coseg_mmseg.models.utils.transformer_layers import Transformer
+from coseg_mmseg.models.utils.transformer_layers import QuickGELU, Transformer
 
 
 @pytest.mark.parametrize('cross_attention', [False, True])
@@ -23,3 +23,17 @@ def test_num_queries_is_not_causal():
     block = Transformer(8, 1, 2).resblocks[0]
     with pytest.raises(ValueError, match='num_queries and is_causal'):
         block(torch.randn(1, 4, 8), is_causal=True, num_queries=1)
+
+
+@pytest.mark.parametrize('grad', [False, True])
+def test_quick_gelu_values_and_gradient(grad):
+    x = torch.randn(3, 7, requires_grad=grad)
+    before = x.detach().clone()
+    with torch.set_grad_enabled(grad):
+        y = QuickGELU()(x)
+    assert torch.equal(y, before * torch.sigmoid(1.702 * before))
+    assert torch.equal(x.detach(), before)  # the input is left as it was
+    if grad:
+        y.sum().backward()
+        s = torch.sigmoid(1.702 * before)
+        torch.testing.assert_close(x.grad, s + 1.702 * before * s * (1 - s))
