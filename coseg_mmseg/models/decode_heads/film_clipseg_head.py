@@ -5,7 +5,6 @@ HuggingFace transformers' ``CLIPSegDecoder`` (Apache-2.0), written here in our o
 parameter names equal HuggingFace's ``decoder.*`` names, so a CLIPSeg checkpoint
 (``CIDAS/clipseg-rd64-refined``) loads without renaming.
 """
-import math
 from typing import Dict, List, Optional
 
 import torch
@@ -18,6 +17,7 @@ from torch import Tensor, nn
 
 from ..clip import load_pretrained, load_submodule_weights
 from ..utils.coexistence_targets import coexistence_targets
+from ..utils.patch_deconv import patch_deconv
 
 
 class CLIPSegAttention(nn.Module):
@@ -199,11 +199,10 @@ class FiLMCLIPSegHead(BaseDecodeHead):
     def upsample(self, x: Tensor, grid: tuple) -> Tensor:
         """Tokens to mask logits through ``transposed_convolution``.
 
-        Its transposed convolutions have kernel = stride, so each writes a separate k x k
-        patch per input pixel: a matrix product per pixel. Chained (with the ReLU between),
-        they turn every token into its whole (patch x patch) block of logits without ever
-        laying the large intermediate maps out as images: the same values as running the
-        modules, for a fraction of the memory traffic.
+        Its transposed convolutions have kernel = stride, so they map every token to its own
+        (patch x patch) block of logits: :func:`patch_deconv` runs them token by token, never
+        laying the large intermediate maps out whole; the same values and gradients as
+        running the modules.
 
         Args:
             x: (R, h * w, rd) decoded tokens (R = B * N), row-major over the patch grid.
@@ -212,30 +211,13 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         Returns:
             (R, h * patch, w * patch) mask logits.
         """
-        R, (h, w) = x.shape[0], grid
-        x = x.unflatten(1, (h, w))  # (R, h, w, rd)
-        transposed = [self.transposed_convolution]
+        deconvs = [self.transposed_convolution]
         if isinstance(self.transposed_convolution, nn.Sequential):  # the "complex" one
             conv, relu, deconv1, _, deconv2 = self.transposed_convolution
-            x = relu(conv(x.permute(0, 3, 1, 2))).permute(0, 2, 3, 1)  # (R, h, w, rd)
-            transposed = [deconv1, deconv2]
-        kernels = []
-        for i, deconv in enumerate(transposed):  # weight: (Cin, Cout, k, k)
-            c_in, c_out, k = deconv.weight.shape[:3]
-            # (rows, Cin) -> (rows, k * k * Cout): patch offset (a, b) major, channel minor
-            x = torch.addmm(deconv.bias.repeat(k * k), x.reshape(-1, c_in),
-                            deconv.weight.permute(0, 2, 3, 1).reshape(c_in, -1))
-            if i < len(transposed) - 1:
-                x = x.relu_()  # the ReLU between the two (in place, on the product itself)
-            x = x.view(-1, c_out)  # (rows * k * k, Cout): one row per output pixel
-            kernels.append(k)
-        # rows are ordered (R, h, w, a1, b1, a2, b2, ...), Cout = 1: the output row of a pixel
-        # is (((i * k1) + a1) * k2 + a2) ..., its column likewise with w, b1, b2, ...
-        x = x.view(R, h, w, *[k for k in kernels for _ in 'ab'])
-        n = len(kernels)
-        order = (0, 1, *range(3, 3 + 2 * n, 2), 2, *range(4, 4 + 2 * n, 2))
-        H, W = h * math.prod(kernels), w * math.prod(kernels)
-        return x.permute(order).reshape(R, H, W)
+            image = x.unflatten(1, grid).permute(0, 3, 1, 2)  # (R, rd, h, w)
+            x = relu(conv(image)).flatten(2).transpose(1, 2)  # (R, h * w, rd)
+            deconvs = [deconv1, deconv2]
+        return patch_deconv(x, grid, deconvs)
 
     def forward(self, inputs: Dict[str, object]) -> Dict[str, Tensor]:
         """Decode the masks of the N conditioning embeddings.
