@@ -6,8 +6,8 @@ between (CLIPSeg's upsampling) therefore maps each decoder token to its own p x 
 the output, p the product of the kernels. :func:`patch_deconv` runs the chain in chunks of
 patch-grid rows and writes each chunk's blocks straight into the output image, so the
 intermediate maps (for CoSeg's training batch, 8 images x 20 masks x 224^2 pixels x 64
-channels: 128 MB) are never laid out whole: they stay in cache, and the backward recomputes
-them chunk by chunk instead of storing them.
+channels: 128 MB) are never laid out whole on CPU: they stay in cache. The backward
+recomputes them chunk by chunk instead of storing them.
 """
 import math
 from typing import List, Sequence, Tuple
@@ -139,7 +139,9 @@ def patch_deconv(tokens: Tensor, grid: Tuple[int, int],
     # floats per token of each stage's product: pixels so far x its k*k*C_out columns
     widest = max(math.prod(k * k for k in kernels[:i]) * params[2 * i + 1].shape[0]
                  for i in range(len(kernels)))
-    chunk = max(1, CHUNK_FLOATS // (w * widest))
+    # Cache-sized chunks on CPU; a GPU's bandwidth makes them pointless there, and each chunk
+    # would cost its own kernel launches: one chunk (the backward still recomputes).
+    chunk = max(1, CHUNK_FLOATS // (w * widest)) if device == 'cpu' else R * h
     x = tokens.reshape(R * h, w, -1).to(dtype)  # (grid rows, w, C)
     out = _PatchDeconv.apply(x, kernels, chunk, *params)  # (R * h, p, w * p)
     return out.view(R, -1, out.shape[-1])
