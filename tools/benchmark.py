@@ -8,6 +8,8 @@ two sides alternate, one call each per round; seconds and ratios are medians ove
    ``CLIPVisionModel``) at the same size: seconds, time ratio, FLOP ratio, and their quotient.
 2. ``train_{prefix,xatten}``: one training step (batch 8, 224x224, Adam) against the frozen
    backbone's forward on the same batch; same figures.
+   ``phase_*``: seconds and GFLOP/s of each phase of that step (backbone, neck, head, loss,
+   backward, optimizer): where the time above the floor goes.
 3. ``memory_*``: peak memory of a training step and of inference (CUDA: allocator peak; CPU:
    peak resident size of a fresh process, weights included).
 4. ``vocab_*`` / ``tokens_*``: inference seconds per image as the vocabulary grows (20, 171,
@@ -175,6 +177,12 @@ def upsample_recomputed_flops(head, masks: int, grid: Tuple[int, int]) -> int:
     return total
 
 
+def step_recomputed_flops(model, batch: int) -> int:
+    """:func:`upsample_recomputed_flops` of one training step on (batch, 3, 224, 224) images."""
+    grid = (224 // model.backbone.visual.patch_size,) * 2
+    return upsample_recomputed_flops(model.decode_head, batch * model.neck.num_tokens, grid)
+
+
 def bench_training(args, device: str) -> None:
     for mode in ('prefix', 'xatten'):
         model = coseg(mode).to(device).train()
@@ -184,10 +192,43 @@ def bench_training(args, device: str) -> None:
         backbone = torch.no_grad()(lambda: model.backbone(inputs))
         # A process's first training steps run slower (up to 20 % after other work in it,
         # while the allocator settles): three warm-up steps, then the steady state.
-        grid = (224 // model.backbone.visual.patch_size,) * 2
-        recomputed = upsample_recomputed_flops(model.decode_head,
-                                               args.batch * model.neck.num_tokens, grid)
-        report(f'train_{mode}', step, backbone, args, device, warmup=3, recomputed=recomputed)
+        report(f'train_{mode}', step, backbone, args, device, warmup=3,
+               recomputed=step_recomputed_flops(model, args.batch))
+
+
+def bench_phases(args, device: str) -> None:
+    """Seconds and GFLOP/s of each phase of a CoSeg-Prefix training step, the phases run as
+    ``CoSeg.loss`` and ``update_params`` run them: where the time above the floor goes."""
+    model = coseg('prefix').to(device).train()
+    optim = build_optim_wrapper(model, dict(optimizer=dict(type='Adam', lr=1e-4)))
+    inputs, data_samples = samples(args.batch, 224, device)
+    head, state = model.decode_head, {}
+
+    def neck():
+        state['feats'] = model.neck(state['feats'])
+        state['feats']['vocab_embeds'] = model.vocabulary_embeddings('train')
+
+    phases = {
+        'backbone': lambda: state.update(feats=model.backbone(inputs)),
+        'neck': neck,
+        'head': lambda: state.update(out=head(state['feats'])),
+        'loss': lambda: state.update(
+            loss=sum(head.loss_by_feat(state['out'], data_samples).values())),
+        'backward': lambda: state['loss'].backward(),
+        'optimizer': lambda: (optim.step(), optim.zero_grad()),
+    }
+    seconds = {name: [] for name in phases}
+    for step in range(3 + args.repeats):  # three warm-up steps, as in bench_training
+        for name, phase in phases.items():
+            t = once(phase, device)
+            if step >= 3:
+                seconds[name].append(t)
+    recomputed = dict(backward=step_recomputed_flops(model, args.batch))  # not the floor's
+    for name, phase in phases.items():
+        s = statistics.median(seconds[name])
+        print(f'phase_{name}_s: {s:.4f}')
+        print(f'phase_{name}_gflops_per_s: '
+              f'{(flops(phase) - recomputed.get(name, 0)) / 1e9 / s:.1f}')
 
 
 def bench_scaling(args, device: str) -> None:
@@ -291,7 +332,8 @@ def main() -> None:
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--only', nargs='+', default=None,
-                        choices=['inference', 'training', 'memory', 'scaling', 'cache', 'amp'])
+                        choices=['inference', 'training', 'phases', 'memory', 'scaling', 'cache',
+                                 'amp'])
     parser.add_argument('--memory-only', choices=['train', 'infer'], help=argparse.SUPPRESS)
     args = parser.parse_args()
     register_all_modules(init_default_scope=True)
@@ -303,12 +345,15 @@ def main() -> None:
     name = torch.cuda.get_device_name() if device == 'cuda' else f'cpu x{torch.get_num_threads()}'
     print(f'device: {name}')
     print(f'torch: {torch.__version__}')
-    only = set(args.only or ['inference', 'training', 'memory', 'scaling', 'cache', 'amp'])
+    only = set(args.only or ['inference', 'training', 'phases', 'memory', 'scaling', 'cache',
+                             'amp'])
     if 'inference' in only:
         clip = CLIPVisionModel(CLIPVisionConfig(patch_size=16)).to(device).eval()
         bench_inference(args, device, clip)
     if 'training' in only:
         bench_training(args, device)
+    if 'phases' in only:
+        bench_phases(args, device)
     if 'memory' in only:
         bench_memory(args, device)
     if 'scaling' in only:
