@@ -17,8 +17,7 @@ class QuickGELU(nn.Module):
 
     The gate is computed in place of ``1.702 x``; without autograd (the frozen towers) the
     product is formed in place of the gate too: one new (L, 4C) buffer per block instead of
-    three, with bit-identical values (on CPU 0-6 % of a ViT-B/16 pass, depending on how
-    often the allocator hands out fresh pages).
+    three, with bit-identical values.
     """
 
     def forward(self, x: Tensor) -> Tensor:
