@@ -10,13 +10,14 @@ two sides alternate, one call each per round; seconds and ratios are medians ove
    backbone's forward on the same batch; same figures.
    ``phase_*``: seconds and GFLOP/s of each phase of that step (backbone, neck, head, loss,
    backward, optimizer): where the time above the floor goes.
-3. ``memory_*``: peak memory of a training step and of inference (CUDA: allocator peak; CPU:
-   peak resident size of a fresh process, weights included).
+3. ``memory_*``: peak memory of a training step and of inference, each in a fresh process,
+   weights included (CUDA: the allocator's peak; CPU: the peak resident size).
 4. ``vocab_*`` / ``tokens_*``: inference seconds per image as the vocabulary grows (20, 171,
    459) and as N grows (10, 20, 40).
 5. ``cached_features_*``: a training step from precomputed backbone features
    (``model.feature_cache``) against one computing them.
-6. On CUDA: images/s of a training step with mixed precision (``AmpOptimWrapper``, fp16 and bf16).
+6. On CUDA: images/s of a training step in fp32 and with mixed precision (``AmpOptimWrapper``,
+   fp16 and bf16).
 
 FLOPs are counted by ``torch.utils.flop_counter`` (matmuls, convolutions, attention; forward and
 backward): the floor this architecture sets. The no-training baseline has its own script,
@@ -263,10 +264,12 @@ def bench_feature_cache(args, device: str) -> None:
 
 
 def bench_amp(args) -> None:
-    for dtype in ('float16', 'bfloat16'):
+    """Images/s of a CoSeg-Prefix training step in fp32 and with mixed precision."""
+    for dtype in ('float32', 'float16', 'bfloat16'):
         model = coseg('prefix').cuda().train()
-        optim = build_optim_wrapper(model, dict(type='AmpOptimWrapper', dtype=dtype,
-                                                optimizer=dict(type='Adam', lr=1e-4)))
+        wrapper = dict(type='OptimWrapper') if dtype == 'float32' else \
+            dict(type='AmpOptimWrapper', dtype=dtype)
+        optim = build_optim_wrapper(model, dict(**wrapper, optimizer=dict(type='Adam', lr=1e-4)))
         inputs, data_samples = samples(args.batch, 224, 'cuda')
 
         def step():
@@ -274,7 +277,7 @@ def bench_amp(args) -> None:
                 losses = model.loss(inputs, data_samples)
             optim.update_params(sum(losses.values()))
         seconds = timed(step, args.repeats, 'cuda')
-        print(f'train_amp_{dtype}_images_per_s: {args.batch / seconds:.1f}')
+        print(f'train_{dtype}_images_per_s: {args.batch / seconds:.1f}')
 
 
 def measure_memory(kind: str, device: str, batch: int) -> float:
@@ -315,13 +318,11 @@ def peak_rss_mb() -> float:
 
 
 def bench_memory(args, device: str) -> None:
-    for kind in ('train', 'infer'):
-        if device == 'cuda':
-            mb = measure_memory(kind, device, args.batch)
-        else:  # a fresh process per figure: the peak resident size is its own
-            out = subprocess.run([sys.executable, __file__, '--memory-only', kind, '--batch',
-                                  str(args.batch)], capture_output=True, text=True, check=True)
-            mb = json.loads(out.stdout.strip().splitlines()[-1])['mb']
+    for kind in ('train', 'infer'):  # a fresh process per figure: its peak is its own
+        out = subprocess.run([sys.executable, __file__, '--memory-only', kind, '--batch',
+                              str(args.batch), '--device', device],
+                             capture_output=True, text=True, check=True)
+        mb = json.loads(out.stdout.strip().splitlines()[-1])['mb']
         label = 'batch8' if kind == 'train' and args.batch == 8 else f'batch{args.batch}'
         print(f'memory_{kind}_{label if kind == "train" else "1image"}_mb: {mb:.0f}')
 

@@ -14,6 +14,7 @@ top-k sets differ. Text embeddings are cached in every variant (computed before 
 variants alternate, one call each per round; seconds and ratios are medians over the rounds.
 
 Usage: python tools/benchmark_no_train.py [--k 20] [--size 352] [--images 3] [--repeats 3]
+                                         [--device cpu|cuda]
 """
 import argparse
 import statistics
@@ -34,7 +35,7 @@ from benchmark import once
 VOCABULARY = [f'class {i}' for i in range(171)]
 
 
-def build_models(k: int):
+def build_models(k: int, device: str):
     torch.manual_seed(0)
     hf = CLIPSegForImageSegmentation(CLIPSegConfig(
         vision_config=dict(patch_size=16), use_complex_transposed_convolution=True,
@@ -53,9 +54,9 @@ def build_models(k: int):
         load_submodule_weights(model.decode_head, state, 'decoder.', origin='random')
         if model.rank_backbone is not None:
             load_submodule_weights(model.rank_backbone.visual, state, 'visual.', origin='random')
-        models[ranking] = model
+        models[ranking] = model.to(device)
     vision = CLIPVisionModel(CLIPVisionConfig(patch_size=16)).eval()
-    return hf, models, vision
+    return hf.to(device), models, vision.to(device)
 
 
 def main() -> None:
@@ -64,11 +65,13 @@ def main() -> None:
     parser.add_argument('--size', type=int, default=352)
     parser.add_argument('--images', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     args = parser.parse_args()
     register_all_modules(init_default_scope=True)
-    hf, models, vision = build_models(args.k)
+    device = args.device
+    hf, models, vision = build_models(args.k, device)
     images = torch.randn(args.images, 1, 3, args.size, args.size,
-                         generator=torch.Generator().manual_seed(0))
+                         generator=torch.Generator().manual_seed(0)).to(device)
     separate = models['separate']
     vocab = separate.text_encoder(VOCABULARY)  # cached for every variant below
     cond = separate.text_encoder.encode(VOCABULARY, templates=('{}', ), normalize=False)
@@ -95,7 +98,7 @@ def main() -> None:
         for image in images:
             for run in runs.values():
                 run(image)  # warm-up
-            rounds += [{name: once(lambda: run(image), 'cpu') for name, run in runs.items()}
+            rounds += [{name: once(lambda: run(image), device) for name, run in runs.items()}
                        for _ in range(args.repeats)]
             tops = [set(m._forward(image)['slot_classes'][0].tolist()) for m in models.values()]
             differ += tops[0] != tops[1]
@@ -103,6 +106,7 @@ def main() -> None:
     ratio = {f'{x}_over_{y}': statistics.median(r[x] / r[y] for r in rounds)
              for x, y in [('a', 'b_separate'), ('a', 'b_shared'), ('b_separate', 'c'),
                           ('b_shared', 'c')]}
+    print(f'device: {torch.cuda.get_device_name() if device == "cuda" else "cpu"}')
     print(f'threads: {torch.get_num_threads()}')
     print(f'k: {args.k}')
     print(f'input_size: {args.size}')

@@ -104,3 +104,35 @@ def test_mixed_precision_training_step():
     assert torch.isfinite(total)
     total.backward()
     assert model.neck.tokens.grad is not None and torch.isfinite(model.neck.tokens.grad).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.parametrize('mode', ['prefix', 'xatten'])
+def test_cuda_training_step_and_inference_match_cpu(mode):
+    """The same model on CUDA: losses, trainable gradients and test scores equal the CPU's."""
+    seg = torch.zeros(64, 64, dtype=torch.long)
+    seg[20:40, 20:40] = 2
+    seg[:4] = 255
+    image = torch.randn(2, 3, 64, 64)
+    neck = dict(type='CoexistenceNeck', mode=mode, num_tokens=4, in_channels=TINY_PROJECTION_DIM,
+                embed_dims=32, out_channels=TINY_PROJECTION_DIM, depth=2)
+    results = []
+    for device in ('cpu', 'cuda'):
+        model = build_model(vocabulary=VOCAB, test_vocabulary=VOCAB, neck=neck).to(device)
+        model.train()
+        samples = [sample(seg=seg.to(device)), sample(seg=seg.to(device))]
+        losses = model.loss(image.to(device), samples)
+        sum(losses.values()).backward()
+        grads = {n: p.grad.cpu() for n, p in model.named_parameters() if p.requires_grad}
+        model.eval()
+        with torch.no_grad():
+            scores = model.predict(image[:1].to(device), [sample()])[0].seg_logits.data.cpu()
+        results.append(({k: v.detach().cpu() for k, v in losses.items()}, grads, scores))
+    (cpu_losses, cpu_grads, cpu_scores), (gpu_losses, gpu_grads, gpu_scores) = results
+    for name in cpu_losses:  # cuDNN convolutions may use TF32: tolerances to match
+        torch.testing.assert_close(gpu_losses[name], cpu_losses[name], atol=1e-3, rtol=1e-3)
+    assert gpu_grads.keys() == cpu_grads.keys() and gpu_grads
+    for name in cpu_grads:
+        torch.testing.assert_close(gpu_grads[name], cpu_grads[name], atol=1e-3, rtol=1e-2,
+                                   msg=lambda m: f'{name}: {m}')
+    torch.testing.assert_close(gpu_scores, cpu_scores, atol=1e-3, rtol=1e-3)

@@ -6,6 +6,10 @@ from coseg_mmseg.models.utils import patch_deconv as module
 from coseg_mmseg.models.utils.patch_deconv import patch_deconv
 
 
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+DEVICES = ['cpu', pytest.param('cuda', marks=CUDA)]
+
+
 def chain(channels, kernels):
     torch.manual_seed(0)
     deconvs = [nn.ConvTranspose2d(c_in, c_out, k, stride=k)
@@ -27,11 +31,13 @@ def reference(deconvs, tokens, grid):
                                               ((6, 4, 3, 1), (2, 1, 2))])
 # chunks of one grid row; of 4 rows and a last of 2 (1st and 3rd chains); all 6 at once
 @pytest.mark.parametrize('chunk_floats', [1, 130, 2 ** 18])
-def test_values_and_gradients_equal_the_modules(monkeypatch, channels, kernels, chunk_floats):
+@pytest.mark.parametrize('device', DEVICES)
+def test_values_and_gradients_equal_the_modules(monkeypatch, channels, kernels, chunk_floats,
+                                                device):
     monkeypatch.setattr(module, 'CHUNK_FLOATS', chunk_floats)
-    deconvs = chain(channels, kernels)
+    deconvs = [d.to(device) for d in chain(channels, kernels)]
     grid = (3, 2)
-    tokens = torch.randn(2, 6, channels[0], requires_grad=True)  # (R, h * w, C)
+    tokens = torch.randn(2, 6, channels[0], device=device, requires_grad=True)  # (R, h * w, C)
     ours, ref = patch_deconv(tokens, grid, deconvs), reference(deconvs, tokens, grid)
     p = torch.tensor(kernels).prod().item()
     assert ours.shape == ref.shape == (2, 3 * p, 2 * p)
@@ -65,13 +71,16 @@ def test_unsupported_deconvolutions_are_refused():
         patch_deconv(tokens, (2, 2), [nn.ConvTranspose2d(4, 2, 2, stride=2)])
 
 
-def test_autocast_computes_in_its_dtype_and_back_propagates():
-    deconvs = chain((4, 3, 1), (2, 2))
-    tokens = torch.randn(1, 4, 4, requires_grad=True)
-    with torch.autocast('cpu', dtype=torch.bfloat16):
+@pytest.mark.parametrize('device,dtype', [
+    ('cpu', torch.bfloat16), pytest.param('cuda', torch.float16, marks=CUDA),
+    pytest.param('cuda', torch.bfloat16, marks=CUDA)])
+def test_autocast_computes_in_its_dtype_and_back_propagates(device, dtype):
+    deconvs = [d.to(device) for d in chain((4, 3, 1), (2, 2))]
+    tokens = torch.randn(1, 4, 4, device=device, requires_grad=True)
+    with torch.autocast(device, dtype=dtype):
         ours = patch_deconv(tokens, (2, 2), deconvs)
         ref = reference(deconvs, tokens, (2, 2))
-    assert ours.dtype == ref.dtype == torch.bfloat16
+    assert ours.dtype == ref.dtype == dtype
     torch.testing.assert_close(ours.float(), ref.float(), atol=0.1, rtol=0.02)
     ours.float().sum().backward()
     assert tokens.grad.dtype == torch.float32 and torch.isfinite(tokens.grad).all()
