@@ -27,19 +27,21 @@ def coexistence_targets(seg_maps: Tensor, *, num_slots: int, num_classes: int,
     Raises:
         ValueError: A label map holds an id outside the vocabulary.
     """
-    B = seg_maps.shape[0]
-    labels = seg_maps.new_full((B, num_slots), num_classes, dtype=torch.long)
-    masks = seg_maps.new_zeros((B, num_slots) + tuple(seg_maps.shape[1:]), dtype=torch.bool)
-    for b in range(B):
-        seg = seg_maps[b]
-        ids, areas = torch.unique(seg[seg != ignore_index], return_counts=True)  # ids ascending
-        if ids.numel() and (ids.min() < 0 or ids.max() >= num_classes):
-            bad = ids[(ids < 0) | (ids >= num_classes)].tolist()
-            where = names[b] if names else f'label map {b} of the batch'
-            raise ValueError(f'{where} holds class ids {bad} outside the vocabulary of '
-                             f'{num_classes} classes (ignore_index={ignore_index})')
-        order = torch.argsort(areas, descending=True, stable=True)[:num_slots]
-        kept = ids[order].long()
-        labels[b, :len(kept)] = kept
-        masks[b, :len(kept)] = seg[None] == kept[:, None, None]
-    return labels, masks
+    B, K = seg_maps.shape[0], num_classes
+    valid = seg_maps != ignore_index
+    outside = valid & ((seg_maps < 0) | (seg_maps >= K))
+    if outside.any():  # the only host sync: all images at once, no per-image loop
+        b = int(outside.flatten(1).any(1).nonzero()[0])
+        bad = seg_maps[b][outside[b]].unique().tolist()
+        where = names[b] if names else f'label map {b} of the batch'
+        raise ValueError(f'{where} holds class ids {bad} outside the vocabulary of '
+                         f'{K} classes (ignore_index={ignore_index})')
+    bins = torch.where(valid, seg_maps, K).flatten(1).long()  # (B, H*W), ignore -> bin K
+    areas = torch.zeros(B, K + 1, dtype=torch.long, device=seg_maps.device)
+    areas = areas.scatter_add_(1, bins, torch.ones_like(bins))[:, :K]  # (B, K) pixels per class
+    areas, ids = areas.sort(dim=1, descending=True, stable=True)  # ties: lower class id first
+    n = min(num_slots, K)
+    labels = seg_maps.new_full((B, num_slots), K, dtype=torch.long)
+    labels[:, :n] = torch.where(areas[:, :n] > 0, ids[:, :n], K)  # absent classes -> unlabeled
+    masks = (seg_maps[:, None] == labels[:, :, None, None]) & (labels < K)[:, :, None, None]
+    return labels, masks  # (B, N), (B, N, H, W)

@@ -107,3 +107,22 @@ def test_upsample_equals_the_transposed_convolutions(complex_upsample):
     for g_ours, g_ref in zip(*grads):
         if g_ref is not None:
             torch.testing.assert_close(g_ours, g_ref, atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize('device', ['cpu', pytest.param('cuda', marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs CUDA'))])
+def test_mlp_in_row_chunks_equals_fc_relu_fc(device):
+    """On CPU the MLP runs in chunks of 512 rows (here 2 full and a last of 76), elsewhere in
+    one: values and gradients are those of ``fc2(relu(fc1(x)))`` either way."""
+    from coseg_mmseg.models.decode_heads.film_clipseg_head import CLIPSegMLP
+    torch.manual_seed(0)
+    mlp = CLIPSegMLP(8, 32).to(device)
+    x = torch.randn(4, 275, 8, device=device, requires_grad=True)  # 1100 rows
+    ours = mlp(x)
+    ref = mlp.fc2(torch.relu(mlp.fc1(x)))
+    torch.testing.assert_close(ours, ref)
+    weights = torch.randn_like(ref)
+    params = [x, *mlp.parameters()]
+    for g_ours, g_ref in zip(torch.autograd.grad((ours * weights).sum(), params),
+                             torch.autograd.grad((ref * weights).sum(), params)):
+        torch.testing.assert_close(g_ours, g_ref)

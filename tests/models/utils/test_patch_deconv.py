@@ -35,6 +35,7 @@ def reference(deconvs, tokens, grid):
 def test_values_and_gradients_equal_the_modules(monkeypatch, channels, kernels, chunk_floats,
                                                 device):
     monkeypatch.setattr(module, 'CHUNK_FLOATS', chunk_floats)
+    monkeypatch.setattr(torch.backends.cudnn, 'allow_tf32', False)  # the modules' reference
     deconvs = [d.to(device) for d in chain(channels, kernels)]
     grid = (3, 2)
     tokens = torch.randn(2, 6, channels[0], device=device, requires_grad=True)  # (R, h * w, C)
