@@ -8,8 +8,8 @@ two sides alternate, one call each per round; seconds and ratios are medians ove
    ``CLIPVisionModel``) at the same size: seconds, time ratio, FLOP ratio, and their quotient.
 2. ``train_{prefix,xatten}``: one training step (batch 8, 224x224, Adam) against the frozen
    backbone's forward on the same batch; same figures.
-   ``phase_*``: seconds and GFLOP/s of each phase of that step (backbone, neck, head, loss,
-   backward, optimizer): where the time above the floor goes.
+   ``phase_{prefix,xatten}_*``: seconds and GFLOP/s of each phase of that step (backbone, neck,
+   head, loss, backward, optimizer): where the time above the floor goes.
 3. ``memory_*``: peak memory of a training step and of inference, each in a fresh process,
    weights included (CUDA: the allocator's peak; CPU: the peak resident size).
 4. ``vocab_*`` / ``tokens_*``: inference seconds per image as the vocabulary grows (20, 171,
@@ -198,9 +198,14 @@ def bench_training(args, device: str) -> None:
 
 
 def bench_phases(args, device: str) -> None:
-    """Seconds and GFLOP/s of each phase of a CoSeg-Prefix training step, the phases run as
+    """Seconds and GFLOP/s of each phase of a training step of both models, the phases run as
     ``CoSeg.loss`` and ``update_params`` run them: where the time above the floor goes."""
-    model = coseg('prefix').to(device).train()
+    for mode in ('prefix', 'xatten'):
+        bench_phases_of(mode, args, device)
+
+
+def bench_phases_of(mode: str, args, device: str) -> None:
+    model = coseg(mode).to(device).train()
     optim = build_optim_wrapper(model, dict(optimizer=dict(type='Adam', lr=1e-4)))
     inputs, data_samples = samples(args.batch, 224, device)
     head, state = model.decode_head, {}
@@ -227,8 +232,8 @@ def bench_phases(args, device: str) -> None:
     recomputed = dict(backward=step_recomputed_flops(model, args.batch))  # not the floor's
     for name, phase in phases.items():
         s = statistics.median(seconds[name])
-        print(f'phase_{name}_s: {s:.4f}')
-        print(f'phase_{name}_gflops_per_s: '
+        print(f'phase_{mode}_{name}_s: {s:.4f}')
+        print(f'phase_{mode}_{name}_gflops_per_s: '
               f'{(flops(phase) - recomputed.get(name, 0)) / 1e9 / s:.1f}')
 
 
