@@ -45,6 +45,7 @@ from transformers import CLIPVisionConfig, CLIPVisionModel
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.datasets.vocabularies import COCO_STUFF, PASCAL_CONTEXT_459
+from coseg_mmseg.utils import retain_freed_memory
 
 VIT_B16 = dict(type='FrozenCLIPBackbone', out_indices=(3, 6, 9))
 
@@ -342,6 +343,8 @@ def main() -> None:
                                  'amp'])
     parser.add_argument('--memory-only', choices=['train', 'infer'], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # What tools/train.py and tools/test.py do on CPU; both sides of every ratio run with it.
+    retained = args.device == 'cpu' and retain_freed_memory()
     register_all_modules(init_default_scope=True)
     torch.manual_seed(0)
     if args.memory_only:
@@ -351,6 +354,7 @@ def main() -> None:
     name = torch.cuda.get_device_name() if device == 'cuda' else f'cpu x{torch.get_num_threads()}'
     print(f'device: {name}')
     print(f'torch: {torch.__version__}')
+    print(f'retain_freed_memory: {retained}')
     only = set(args.only or ['inference', 'training', 'phases', 'memory', 'scaling', 'cache',
                              'amp'])
     if 'inference' in only:

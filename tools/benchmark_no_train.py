@@ -28,6 +28,7 @@ from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPVisionC
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
+from coseg_mmseg.utils import retain_freed_memory
 
 from benchmark import flops as count_flops  # tools/benchmark.py, beside this script
 from benchmark import once
@@ -67,8 +68,9 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     args = parser.parse_args()
-    register_all_modules(init_default_scope=True)
     device = args.device
+    retained = device == 'cpu' and retain_freed_memory()  # as tools/test.py does on CPU
+    register_all_modules(init_default_scope=True)
     hf, models, vision = build_models(args.k, device)
     images = torch.randn(args.images, 1, 3, args.size, args.size,
                          generator=torch.Generator().manual_seed(0)).to(device)
@@ -108,6 +110,7 @@ def main() -> None:
                           ('b_shared', 'c')]}
     print(f'device: {torch.cuda.get_device_name() if device == "cuda" else "cpu"}')
     print(f'threads: {torch.get_num_threads()}')
+    print(f'retain_freed_memory: {retained}')
     print(f'k: {args.k}')
     print(f'input_size: {args.size}')
     print(f'images: {args.images}')

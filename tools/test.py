@@ -8,13 +8,14 @@ import argparse
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
 from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
-                               prepare_distributed)
+                               prepare_distributed, retain_freed_memory)
 
 
 def parse_args() -> argparse.Namespace:
@@ -83,6 +84,8 @@ def main() -> None:
         cfg.test_evaluator['keep_results'] = True
     check_data_roots(cfg, loaders=('test_dataloader', ))
     prepare_distributed(cfg, args.launcher)
+    if not torch.cuda.is_available():
+        retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
     runner = Runner.from_cfg(cfg)
     if args.checkpoint is None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model

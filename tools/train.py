@@ -7,12 +7,13 @@ Usage:
 import argparse
 import os
 
+import torch
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
 from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
-                               prepare_distributed)
+                               prepare_distributed, retain_freed_memory)
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,6 +43,8 @@ def main() -> None:
     cfg.resume = args.resume
     check_data_roots(cfg, loaders=('train_dataloader', 'val_dataloader'))
     prepare_distributed(cfg, args.launcher)
+    if not torch.cuda.is_available():
+        retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
     runner = Runner.from_cfg(cfg)
     runner.train()
     finish_distributed()
