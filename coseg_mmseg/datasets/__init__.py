@@ -2,7 +2,7 @@
 from .coco_object import COCOObjectDataset
 from .pascal_context_459 import PascalContext459Dataset
 from .transforms import LoadUInt16Annotations
-from .vocabularies import VOCABULARIES, get_vocabulary
+from .vocabularies import VOCABULARIES, check_vocabulary, parse_vocabulary
 
 __all__ = ['COCOObjectDataset', 'PascalContext459Dataset', 'LoadUInt16Annotations',
-           'VOCABULARIES', 'get_vocabulary']
+           'VOCABULARIES', 'check_vocabulary', 'parse_vocabulary']

@@ -1,10 +1,23 @@
-"""Class names of the benchmarks, written as natural prompts.
+"""Vocabularies: the benchmarks' class names, and reading, checking and resolving any other.
 
-From the reference lists of the datasets (same order as their label ids), with run-on and
-technical names made into words: "pottedplant" -> "potted plant", "wall-brick" -> "brick
-wall", "sky-other" -> "sky". Pascal Context 59 calls its class "table" (the 459-class
-set's "table"), not VOC's "dining table".
+Every place that takes a vocabulary — a config's ``model.vocabulary`` /
+``model.test_vocabulary``, :meth:`CoSegBase.set_vocabulary`, the API, the demo's ``--vocab`` —
+goes through :func:`parse_vocabulary`, which accepts
+
+- a list of class names (``['sky', 'sea']``),
+- a named vocabulary (``'voc20'``, ``'pascal_context_459'``: :data:`VOCABULARIES`),
+- ``'@words.txt'``: a file with one name per line,
+- comma-separated words as people type them (``'sky, sea, sand'``, or one word: ``'dog'``),
+
+and returns a checked tuple (non-empty strings, at least one, no duplicates).
+
+The benchmarks' names come from the reference lists of the datasets (same order as their label
+ids), with run-on and technical names made into words: "pottedplant" -> "potted plant",
+"wall-brick" -> "brick wall", "sky-other" -> "sky". Pascal Context 59 calls its class "table"
+(the 459-class set's "table"), not VOC's "dining table".
 """
+import os
+import re
 from typing import Dict, Sequence, Tuple, Union
 
 VOC20 = (
@@ -117,11 +130,75 @@ VOCABULARIES: Dict[str, Tuple[str, ...]] = {
 }
 
 
-def get_vocabulary(vocabulary: Union[str, Sequence[str]]) -> Sequence[str]:
-    """A named vocabulary (``'pascal_context_459'``, ...) or the given list of names."""
+Vocabulary = Union[str, Sequence[str]]
+
+
+def check_vocabulary(names: Sequence[str], *, what: str = 'vocabulary') -> Tuple[str, ...]:
+    """Validate a list of class names: non-empty strings, at least one, no duplicates.
+
+    Raises:
+        TypeError, ValueError: Naming ``what`` and the offending entry.
+    """
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(f'{what} must be a list of class names, got {type(names).__name__}')
+    names = tuple(names)
+    if not names:
+        raise ValueError(f'{what} is empty: give at least one class name')
+    seen: Dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f'{what}[{i}] = {name!r} is not a non-empty string')
+        if name in seen:
+            raise ValueError(f'{what} has {name!r} twice (positions {seen[name]} and {i})')
+        seen[name] = i
+    return names
+
+
+def _read_names_file(path: str, what: str) -> Tuple[str, ...]:
+    if not path.endswith('.txt'):
+        raise ValueError(f'{what} file {path!r}: expected a .txt file, one name per line')
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{what} file {path!r} does not exist')
+    with open(path, encoding='utf-8') as f:
+        return tuple(line.strip() for line in f if line.strip())
+
+
+def _split_words(text: str, what: str) -> Tuple[str, ...]:
+    if any(sep in text for sep in (';', '|', '\t', '\n')):
+        raise ValueError(f'cannot read the {what} {text!r}: separate the words with commas '
+                         f'("sky,sea,sand"), name a vocabulary ({", ".join(sorted(VOCABULARIES))})'
+                         f' or give @file.txt')
+    if ',' not in text and re.fullmatch(r'[a-z0-9]+(_[a-z0-9]+)+', text):
+        raise ValueError(f'unknown vocabulary name {text!r}: known names are '
+                         f'{", ".join(sorted(VOCABULARIES))}; a class name is written in words '
+                         f'("{text.replace("_", " ")}")')
+    names = tuple(word.strip() for word in text.split(','))
+    if any(not word for word in names):
+        raise ValueError(f'the {what} {text!r} has an empty name between commas')
+    return names
+
+
+def parse_vocabulary(vocabulary: Vocabulary, *, what: str = 'vocabulary') -> Tuple[str, ...]:
+    """Resolve and check a vocabulary given in any of the forms the module docstring lists.
+
+    Args:
+        vocabulary: Names, a vocabulary name, ``'@file.txt'`` or comma-separated words.
+        what: How error messages call it (``'model.test_vocabulary'``, ``'--vocab'``).
+
+    Returns:
+        The class names, in order.
+
+    Raises:
+        TypeError, ValueError, FileNotFoundError: One line naming the value and the fix.
+    """
     if isinstance(vocabulary, str):
-        if vocabulary not in VOCABULARIES:
-            raise ValueError(f'unknown vocabulary name {vocabulary!r}; give a list of class names '
-                             f'or one of {sorted(VOCABULARIES)}')
-        return VOCABULARIES[vocabulary]
-    return vocabulary
+        text = vocabulary.strip()
+        if text in VOCABULARIES:
+            names = VOCABULARIES[text]
+        elif text.startswith('@'):
+            names = _read_names_file(text[1:], what)
+        else:
+            names = _split_words(text, what)
+    else:
+        names = vocabulary
+    return check_vocabulary(names, what=what)

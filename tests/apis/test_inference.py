@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from coseg_mmseg.apis import init_model, parse_vocabulary, segment, slot_predictions
+from coseg_mmseg.apis import init_model, segment, slot_predictions
 from coseg_mmseg.testing import make_tiny_assets
 from tests.helpers import TINY_CONFIG, run_tool
 
@@ -54,7 +54,7 @@ def test_segment_path_and_array(in_workspace):
     assert labels <= set(range(len(WORDS))) | {by_path.no_label}
     assert sum(by_path.present().values()) <= 1.0
     slots = slot_predictions(model, IMAGE, list(WORDS))
-    assert len(slots) == model.neck.num_tokens
+    assert len(slots) == model.neck.num_slots
     assert all(name in WORDS + ('unlabeled', ) for s in slots for name, _ in s['labels'])
 
 
@@ -62,22 +62,6 @@ def test_other_vocabulary_same_model(in_workspace):
     model = init_model(TINY_CONFIG, 'tiny.pth')
     assert segment(model, IMAGE, 'voc20').scores.shape[0] == 20
     assert segment(model, IMAGE, ['sky', 'tree']).names == ('sky', 'tree')
-
-
-def test_parse_vocabulary(tmp_path):
-    assert parse_vocabulary(' sky, sea ,sand') == ('sky', 'sea', 'sand')
-    assert len(parse_vocabulary('pascal_context_59')) == 59
-    words = tmp_path / 'words.txt'
-    words.write_text('potted plant\nsky\n\n')
-    assert parse_vocabulary(f'@{words}') == ('potted plant', 'sky')
-    with pytest.raises(ValueError, match='separate the words with commas'):
-        parse_vocabulary('sky;sea')
-    with pytest.raises(ValueError, match='empty name between commas'):
-        parse_vocabulary('sky,,sea')
-    with pytest.raises(ValueError, match='expected a .txt file'):
-        parse_vocabulary('@words.json')
-    with pytest.raises(ValueError, match="'sky' twice"):
-        parse_vocabulary('sky,sea,sky')
 
 
 def test_demo_tool(in_workspace):
