@@ -195,6 +195,28 @@ def test_every_missing_hint_names_a_section_of_the_datasets_doc():
                 REPO, 'configs', 'coseg', 'zero-shot', f'coseg_{model}_{bench.key}.py'))
 
 
+def test_benchmark_config_takes_the_model_and_keeps_the_benchmark():
+    """--model-config swaps the architecture; vocabulary and ignore index stay the benchmark's."""
+    tool = load_tool()
+    args = tool.parse_args(['--model', 'no-train', '--model-config',
+                            os.path.join(REPO, TINY['prefix']), '--data-root', '/d',
+                            '--cfg-options', 'model.neck.depth=1'])
+    bench = {b.key: b for b in tool.BENCHMARKS}
+    cfg = tool.benchmark_config(args, bench['ade847'], tool.Config.fromfile(args.model_config))
+    assert cfg.model.type == 'CoSeg' and cfg.model.backbone.embed_dims == 64
+    assert cfg.model.neck.depth == 1  # --cfg-options come last
+    assert cfg.model.test_vocabulary == 'ade20k_847'
+    assert cfg.model.decode_head.ignore_index == 65535
+    assert cfg.model.data_preprocessor.seg_pad_val == 65535
+    assert cfg.test_dataloader.dataset.data_root == '/d/ade/ADE20K_847'
+    assert cfg.work_dir == os.path.join('work_dirs', 'zero_shot_no-train', 'ade847')
+    # Benchmarks with 8-bit maps leave the model's own ignore index (255).
+    cfg = tool.benchmark_config(args, bench['voc20'], tool.Config.fromfile(args.model_config))
+    assert cfg.model.test_vocabulary == 'voc20'
+    assert cfg.model.data_preprocessor.seg_pad_val == 255
+    assert cfg.test_dataloader.dataset.data_root == '/d/VOCdevkit/VOC2012'
+
+
 def test_trained_models_need_a_checkpoint(capsys):
     tool = load_tool()
     with pytest.raises(SystemExit):
