@@ -18,7 +18,6 @@ from torch import Tensor, nn
 from ..clip import load_pretrained, load_submodule_weights
 from ..features import CoSegFeatures, HeadOutputs
 from ..utils.coexistence_targets import coexistence_targets
-from ..utils.patch_deconv import patch_deconv
 
 
 class CLIPSegAttention(nn.Module):
@@ -99,9 +98,6 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             ``conditional_layer``, 0).
         use_cls_token: Run the decoder over the CLS token too, as CLIPSeg does (needed to
             reproduce its masks exactly).
-        memory_efficient_upsample: Run the transposed convolutions patch by patch with
-            :func:`patch_deconv` (same values and gradients; the large intermediate maps are
-            never stored whole) instead of as modules.
         mask_threshold: A pixel gets a label only where some slot's mask probability reaches
             it (paper: 0.3).
         loss_decode: The loss config (:class:`CoSegLoss`).
@@ -113,8 +109,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
     def __init__(self, *, in_channels: int = 768, channels: int = 64, cond_channels: int = 512,
                  num_layers: int = 3, num_heads: int = 4, ffn_channels: int = 2048,
                  patch_size: int = 16, complex_upsample: bool = True, film_layer: int = 0,
-                 use_cls_token: bool = True, memory_efficient_upsample: bool = False,
-                 mask_threshold: float = 0.3, loss_decode: Optional[dict] = None,
+                 use_cls_token: bool = True, mask_threshold: float = 0.3, loss_decode: Optional[dict] = None,
                  ignore_index: int = 255, align_corners: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -130,7 +125,6 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         self.num_layers = num_layers
         self.film_layer = film_layer
         self.use_cls_token = use_cls_token
-        self.memory_efficient_upsample = memory_efficient_upsample
         self.mask_threshold = mask_threshold
         self.film_mul = nn.Linear(cond_channels, channels)
         self.film_add = nn.Linear(cond_channels, channels)
@@ -203,14 +197,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             (R, h * patch, w * patch) mask logits.
         """
         image = x.unflatten(1, grid).permute(0, 3, 1, 2)  # (R, rd, h, w)
-        if not self.memory_efficient_upsample:
-            return self.transposed_convolution(image)[:, 0]
-        deconvs = [self.transposed_convolution]
-        if isinstance(self.transposed_convolution, nn.Sequential):  # the "complex" one
-            conv, relu, deconv1, _, deconv2 = self.transposed_convolution
-            x = relu(conv(image)).flatten(2).transpose(1, 2)  # (R, h * w, rd)
-            deconvs = [deconv1, deconv2]
-        return patch_deconv(x, grid, deconvs)
+        return self.transposed_convolution(image)[:, 0]
 
     def forward(self, inputs: CoSegFeatures) -> HeadOutputs:
         """Decode the masks of the N slot embeddings.
