@@ -96,9 +96,12 @@ def test_mmseg_benchmark_tool(in_workspace):
     (in_workspace / 'bench.py').write_text(
         f"_base_ = [{NO_TRAIN_TINY!r}]\n"
         "model = dict(test_vocabulary='grass, sea, person')\n"
+        "pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]\n"
         "test_dataloader = dict(dataset=dict(\n"
-        "    _delete_=True, type='RepeatDataset', times=26,\n"
-        "    dataset={{_base_.test_dataloader.dataset}}))\n")
+        "    _delete_=True, type='RepeatDataset', times=26, dataset=dict(\n"
+        "        type='COCOStuffDataset', data_root='data/tiny/coco_stuff164k',\n"
+        "        data_prefix=dict(img_path='images/val2017', seg_map_path='annotations/val2017'),\n"
+        "        pipeline=pipeline)))\n")
     tool = os.path.join(os.path.dirname(mmseg.__file__), '.mim', 'tools', 'analysis_tools',
                         'benchmark.py')
     run = subprocess.run([sys.executable, tool, 'bench.py', 'none', '--work-dir', 'bench'],
