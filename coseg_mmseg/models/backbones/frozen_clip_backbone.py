@@ -9,6 +9,8 @@ from torch import Tensor
 from ..clip import CLIPVisionTower, load_pretrained, load_submodule_weights
 from ..features import BackboneFeatures
 
+LOW_PRECISION = {'bfloat16': torch.bfloat16, 'float16': torch.float16}
+
 
 @MODELS.register_module()
 class FrozenCLIPBackbone(BaseModule):
@@ -28,6 +30,10 @@ class FrozenCLIPBackbone(BaseModule):
         act: MLP activation; ``'quick_gelu'`` for OpenAI's weights.
         out_indices: Blocks (0-based) whose token activations are returned; CLIPSeg's
             ``extract_layers`` (3, 6, 9).
+        weights_dtype: Hold the frozen weights in this dtype (``'bfloat16'``, ``'float16'``)
+            instead of float32, for mixed-precision runs: autocast then has no weight to cast
+            in every step. The backbone computes in that dtype; its outputs come back in the
+            input's dtype when autocast is off. ``None``: float32.
         init_cfg: ``dict(type='Pretrained', checkpoint=..., source='huggingface' |
             'open_clip' | 'converted', model_name=...)``; see
             :mod:`coseg_mmseg.models.clip.clip_weights`. ``None`` keeps random weights.
@@ -36,7 +42,8 @@ class FrozenCLIPBackbone(BaseModule):
     def __init__(self, *, image_size: int = 224, patch_size: int = 16, embed_dims: int = 768,
                  num_layers: int = 12, num_heads: int = 12, output_dim: int = 512,
                  mlp_ratio: float = 4.0, act: str = 'quick_gelu',
-                 out_indices: Sequence[int] = (3, 6, 9), init_cfg: Optional[dict] = None) -> None:
+                 out_indices: Sequence[int] = (3, 6, 9), weights_dtype: Optional[str] = None,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         bad = [i for i in out_indices if not 0 <= i < num_layers]
         if bad:
@@ -47,6 +54,13 @@ class FrozenCLIPBackbone(BaseModule):
         self.visual = CLIPVisionTower(
             image_size=image_size, patch_size=patch_size, width=embed_dims, depth=num_layers,
             num_heads=num_heads, output_dim=output_dim, mlp_ratio=mlp_ratio, act=act)
+        self.weights_dtype = None
+        if weights_dtype is not None:
+            if weights_dtype not in LOW_PRECISION:
+                raise ValueError(f'backbone.weights_dtype must be one of {sorted(LOW_PRECISION)} '
+                                 f'or None, got {weights_dtype!r}')
+            self.weights_dtype = LOW_PRECISION[weights_dtype]
+            self.visual.to(self.weights_dtype)  # weights loaded later are cast on copy
         self.requires_grad_(False)
         self.eval()
 
@@ -68,8 +82,9 @@ class FrozenCLIPBackbone(BaseModule):
         Args:
             inputs: (B, 3, H, W), H and W multiples of the patch size.
             final: What to compute past ``out_indices``: ``'visual_tokens'`` (everything
-                below), ``'image_embed'`` (no ``visual_tokens``: the last block computes the CLS token
-                alone) or ``'none'`` (neither: the blocks after ``out_indices`` are skipped).
+                below), ``'image_embed'`` (no ``visual_tokens``: the last block computes the
+                CLS token alone) or ``'none'`` (neither: the blocks after ``out_indices`` are
+                skipped).
 
         Returns:
             :class:`BackboneFeatures`:
@@ -80,7 +95,12 @@ class FrozenCLIPBackbone(BaseModule):
             - ``image_embed``: (B, D), CLIP's pooled image embedding;
             - ``grid``: (h, w), the patch grid.
         """
-        hidden, tokens, grid = self.visual(inputs, self.out_indices, final=final)
+        dtype = self.weights_dtype
+        hidden, tokens, grid = self.visual(inputs if dtype is None else inputs.to(dtype),
+                                           self.out_indices, final=final)
+        if dtype is not None and not torch.is_autocast_enabled(inputs.device.type):
+            hidden = [x.to(inputs.dtype) for x in hidden]
+            tokens = None if tokens is None else tokens.to(inputs.dtype)
         out = dict(layers=[x[:, 1:] for x in hidden],  # hidden: (B, 1+L, C) each
                    layers_cls=[x[:, 0] for x in hidden], grid=grid)
         if final == 'visual_tokens':
