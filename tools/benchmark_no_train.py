@@ -29,9 +29,7 @@ from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPVisionC
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
 from coseg_mmseg.utils import retain_freed_memory
-
-from benchmark import flops as count_flops  # tools/benchmark.py, beside this script
-from benchmark import once
+from coseg_mmseg.utils.benchmarking import count_flops, once
 
 VOCABULARY = [f'class {i}' for i in range(171)]
 
