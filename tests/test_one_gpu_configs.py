@@ -23,7 +23,7 @@ def test_one_gpu_config_is_the_recipe_at_batch_64_in_bf16(neck):
     assert cfg.train_dataloader.batch_size == 64
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'bfloat16'
-    assert cfg.optim_wrapper.loss_scale == dict(enabled=False)
+    assert cfg.optim_wrapper.loss_scale == 1.0
     assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4, betas=(0.9, 0.999),
                                                weight_decay=0.0, fused=True)
     assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=32)  # -> 2e-4 on 1 GPU

@@ -2,8 +2,10 @@
 
 Generates ``--images`` COCO-Stuff-164k-like samples (640 x 480 JPEG + PNG label map, in
 the dataset's layout) in a temporary folder, then measures side by side, in one process with
-one thread as a dataloader worker runs (OpenCV single-threaded, as mmengine's ``opencv_num_threads=0``
-sets it):
+one thread as a dataloader worker runs it (OpenCV single-threaded, as mmengine's
+``opencv_num_threads=0`` sets it). A worker's rate is images per CPU second of that process
+(what one worker costs one core, on a busy machine too); the wall-clock rate is printed
+beside it:
 
 1. ``plain_*``: ``--config``'s ``train_dataloader.dataset`` with its pipeline (decode, resize,
    crop, pack), built by mmengine/mmseg as the Runner builds it;
@@ -83,12 +85,16 @@ def build_dataset(config: str, data_root: str):
     return DATASETS.build(cfg.train_dataloader.dataset), cfg
 
 
-def seconds_per_pass(dataset) -> float:
-    """Seconds to run the pipeline over every sample once."""
-    start = time.perf_counter()
+def seconds_per_pass(dataset) -> tuple:
+    """Wall-clock and CPU seconds of this process to run the pipeline over every sample once.
+
+    The CPU seconds are what a worker costs a core, whatever else the machine runs; the wall
+    clock matches them on an idle machine only.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
     for i in range(len(dataset)):
         dataset[i]
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def loader_images_per_s(cfg, data_root: str, workers: int, batches: int) -> float:
@@ -108,8 +114,8 @@ def loader_images_per_s(cfg, data_root: str, workers: int, batches: int) -> floa
 
 
 def feature_cache_images_per_s(folder: str, count: int, repeats: int) -> tuple:
-    """Images/s of FeatureCache.get + stack_batch for ViT-B/16 outputs at 224, and the bytes
-    of one cached file."""
+    """Images per CPU second of FeatureCache.get + stack_batch for ViT-B/16 outputs at 224,
+    and the bytes of one cached file."""
     from mmseg.registry import MODELS
     from mmseg.structures import SegDataSample
 
@@ -132,9 +138,11 @@ def feature_cache_images_per_s(folder: str, count: int, repeats: int) -> tuple:
 
 
 def _seconds(fn) -> float:
-    start = time.perf_counter()
+    """CPU seconds of this process for one call (the page-cache reads included, a disk's wait
+    not: a lower bound on a real disk)."""
+    start = time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def report_feed(name: str, per_worker: float, cfg, args) -> None:
@@ -180,12 +188,15 @@ def main() -> None:
         for r in range(args.repeats):
             order = [('plain', plain), ('preresized', pre)][::1 if r % 2 == 0 else -1]
             rounds.append({name: seconds_per_pass(ds) for name, ds in order})
-        rates = {name: args.images / statistics.median(x[name] for x in rounds)
+        wall = {name: args.images / statistics.median(x[name][0] for x in rounds)
+                for name in ('plain', 'preresized')}
+        rates = {name: args.images / statistics.median(x[name][1] for x in rounds)
                  for name in ('plain', 'preresized')}
-        print(f'plain_config: {args.config}')
-        print(f'plain_images_per_s_per_worker: {rates["plain"]:.1f}')
-        print(f'preresized_config: {args.preresized_config}')
-        print(f'preresized_images_per_s_per_worker: {rates["preresized"]:.1f}')
+        for name, config_name in (('plain', args.config),
+                                  ('preresized', args.preresized_config)):
+            print(f'{name}_config: {config_name}')
+            print(f'{name}_images_per_s_per_worker: {rates[name]:.1f}')
+            print(f'{name}_images_per_wall_s_one_process: {wall[name]:.1f}')
         print(f'preresized_over_plain: {rates["preresized"] / rates["plain"]:.2f}')
         print(f'target_images_per_s: {args.target:g}')
         report_feed('plain', rates['plain'], plain_cfg, args)
@@ -193,7 +204,7 @@ def main() -> None:
         if not args.no_feature_cache:
             per_s, size = feature_cache_images_per_s(osp.join(tmp, 'cache'), 32, args.repeats)
             print(f'feature_cache_file_mb: {size / 2**20:.2f}')
-            print(f'feature_cache_read_images_per_s_main_process: {per_s:.1f}')
+            print(f'feature_cache_read_images_per_cpu_s_main_process: {per_s:.1f}')
         for workers in args.loader_workers:
             torch.set_num_threads(os.cpu_count())
             for name, cfg, root in (('plain', plain_cfg, plain_root),

@@ -5,5 +5,5 @@
 # should the data root hold the original ones. Validation reads the original images.
 _base_ = ['./coseg_prefix_1xb64-bf16_cocostuff.py']
 train_dataloader = dict(
-    num_workers=8,
+    num_workers=4,
     dataset=dict(data_root='data/coco_stuff164k_224', img_suffix='.png'))

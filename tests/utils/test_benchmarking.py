@@ -1,5 +1,7 @@
 """coseg_mmseg.utils.benchmarking: the FLOP counter, the table's arithmetic, the worker count,
 and a training iteration built from a config as mmengine's Runner builds it."""
+import os
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -82,3 +84,28 @@ def test_train_iteration_from_the_tiny_config_updates_the_trainable_weights():
     assert isinstance(log['loss'], float) and log['loss'] > 0
     assert any(not torch.equal(a, b) for a, b in zip(neck, model.neck.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(backbone, model.backbone.parameters()))
+
+
+@pytest.mark.skipif(not os.environ.get('COSEG_COMPILE_TESTS'),
+                    reason='set COSEG_COMPILE_TESTS=1: tracing the whole train_step takes minutes '
+                           'on a shared 2-core CPU (scripts/gpu_benchmark.sh sets it)')
+@pytest.mark.parametrize('device,backend', [
+    ('cpu', 'aot_eager'),
+    pytest.param('cuda', 'inductor', marks=pytest.mark.skipif(
+        not torch.cuda.is_available(), reason='needs CUDA'))])
+def test_compile_key_gives_the_eager_losses_on_the_tiny_config(device, backend):
+    """The config's ``compile`` key, applied to ``train_step`` as mmengine's Runner applies it,
+    trains the tiny model through the same losses as eager mode, the second step's after an
+    Adam update. (On CPU ``aot_eager``: torch.compile's graph capture and autograd without
+    inductor's C++ build.)"""
+    losses = []
+    for compile_cfg in (None, dict(backend=backend)):
+        cfg = bm.load_config(TINY_CONFIG, {'compile': compile_cfg})
+        torch.manual_seed(0)
+        model, optim = bm.build_training(cfg, device)
+        bm.compile_train_step(model, cfg.compile)
+        losses.append([bm.train_iteration(model, optim, bm.segmentation_batch(2, 64, seed=s))[
+            'loss'] for s in range(2)])
+    eager, compiled = losses
+    assert compiled == pytest.approx(eager, rel=1e-4)
+    assert eager[0] != eager[1]
