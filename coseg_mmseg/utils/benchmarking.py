@@ -196,7 +196,8 @@ def build_training(cfg, device: str):
 
     The model comes from ``cfg.model`` with random weights (``init_weights`` is not called:
     the compute is the same, and no weights need downloading), the optimizer wrapper from
-    ``cfg.optim_wrapper`` (``AmpOptimWrapper`` and its dtype included). ``cfg.compile``, when
+    ``cfg.optim_wrapper`` (``AmpOptimWrapper`` and its dtype included), and
+    ``env_cfg.cudnn_benchmark`` is applied as the Runner applies it. ``cfg.compile``, when
     set, compiles ``model.train_step`` with ``torch.compile`` as ``Runner`` does (after the
     caller's first eager step, see :func:`time_train_steps`).
 
@@ -205,6 +206,8 @@ def build_training(cfg, device: str):
     """
     from mmengine.optim import build_optim_wrapper
     from mmseg.registry import MODELS
+    if cfg.get('env_cfg', {}).get('cudnn_benchmark'):
+        torch.backends.cudnn.benchmark = True
     model_cfg = cfg.model.copy()
     text_encoder = model_cfg.get('text_encoder')
     if text_encoder is not None and text_encoder.get('type') == 'FrozenCLIPTextEncoder':
