@@ -40,7 +40,7 @@ step() {
 # 1. The CUDA paths of the test suite: the model on CUDA against CPU, the head and the
 #    upsampling under autocast, the one-GPU configs through tools/train.py with their own
 #    bf16 AmpOptimWrapper and fused Adam (tiny model), and `compile` against eager.
-step cuda_tests 150 env COSEG_COMPILE_TESTS=1 $PY -m pytest -q -p no:cacheprovider \
+step cuda_tests 140 env COSEG_COMPILE_TESTS=1 $PY -m pytest -q -p no:cacheprovider \
   -k "cuda or one_gpu or compile" \
   tests/models/segmentors/test_coseg.py tests/models/decode_heads/test_film_clipseg_head.py \
   tests/models/utils/test_patch_deconv.py tests/test_one_gpu_configs.py \
@@ -48,12 +48,12 @@ step cuda_tests 150 env COSEG_COMPILE_TESTS=1 $PY -m pytest -q -p no:cacheprovid
 
 # 2. The throughput table: neck x fp32/fp16/bf16 x batch 8/32/64, each built from its shipped
 #    config, against the 8192^3 bf16 matmul rate measured in the same run.
-step benchmark_table 180 $PY tools/benchmark.py --device cuda --only table --repeats 8
+step benchmark_table 170 $PY tools/benchmark.py --device cuda --only table --repeats 8
 
 # 3. The data path: per-worker images/s, plain against pre-resized, the feature cache's read
 #    rate, and the DataLoader itself with 4, 8 and 15 workers on this machine's cores.
-step data_pipeline 90 $PY tools/benchmark_data_pipeline.py --images 256 --repeats 3 \
-  --cores "$(nproc)" --loader-workers 4 8 15 --loader-batches 6
+step data_pipeline 120 $PY tools/benchmark_data_pipeline.py --images 256 --repeats 3 \
+  --cores "$(nproc)" --loader-workers 4 8 15 --loader-batches 30
 
 # 4. torch.compile through the configs' `compile` key (what tools/train.py does with
 #    --cfg-options compile=True), bf16 batch 64, CoSeg-Prefix then -Xatten; the time left.
