@@ -27,6 +27,11 @@ class FrozenCLIPBackbone(BaseModule):
         act: MLP activation; ``'quick_gelu'`` for OpenAI's weights.
         out_indices: Blocks (0-based) whose token activations are returned; CLIPSeg's
             ``extract_layers`` (3, 6, 9).
+        weights_dtype: ``'bfloat16'`` or ``'float16'`` to hold the frozen weights in the
+            training's autocast dtype (with ``AmpOptimWrapper`` only: the outputs come in it
+            too). Autocast keeps the cast copy of a weight only for weights that require grad,
+            so frozen float32 weights are cast again at every matmul of every step. ``None``:
+            float32.
         init_cfg: ``dict(type='Pretrained', checkpoint=..., source='huggingface' |
             'open_clip' | 'converted', model_name=...)``; see
             :mod:`coseg_mmseg.models.clip.clip_weights`. ``None`` keeps random weights.
@@ -35,8 +40,12 @@ class FrozenCLIPBackbone(BaseModule):
     def __init__(self, *, image_size: int = 224, patch_size: int = 16, embed_dims: int = 768,
                  num_layers: int = 12, num_heads: int = 12, output_dim: int = 512,
                  mlp_ratio: float = 4.0, act: str = 'quick_gelu',
-                 out_indices: Sequence[int] = (3, 6, 9), init_cfg: Optional[dict] = None) -> None:
+                 out_indices: Sequence[int] = (3, 6, 9), weights_dtype: Optional[str] = None,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if weights_dtype not in (None, 'float32', 'float16', 'bfloat16'):
+            raise ValueError(f'backbone.weights_dtype {weights_dtype!r} is not one of None, '
+                             f"'float32', 'float16', 'bfloat16'")
         bad = [i for i in out_indices if not 0 <= i < num_layers]
         if bad:
             raise ValueError(f'backbone.out_indices {tuple(out_indices)} has blocks {bad} outside '
@@ -47,13 +56,20 @@ class FrozenCLIPBackbone(BaseModule):
             image_size=image_size, patch_size=patch_size, width=embed_dims, depth=num_layers,
             num_heads=num_heads, output_dim=output_dim, mlp_ratio=mlp_ratio, act=act)
         self.requires_grad_(False)
+        self.weights_dtype = weights_dtype
+        self._hold_weights_dtype()
         self.eval()
+
+    def _hold_weights_dtype(self) -> None:
+        if self.weights_dtype is not None:
+            self.visual.to(getattr(torch, self.weights_dtype))
 
     def init_weights(self) -> None:
         """Load the CLIP weights named by ``init_cfg`` (nothing else is initialised)."""
         if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
             state_dict, origin = load_pretrained(self.init_cfg, act=self.act)
             load_submodule_weights(self.visual, state_dict, 'visual.', origin=origin)
+        self._hold_weights_dtype()
         self._is_init = True
 
     def train(self, mode: bool = True) -> 'FrozenCLIPBackbone':
