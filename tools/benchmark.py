@@ -40,7 +40,7 @@ import tempfile
 from typing import Tuple
 
 import torch
-from mmengine.config import ConfigDict
+from mmengine.config import ConfigDict, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
@@ -246,7 +246,7 @@ TABLE_CONFIGS = {
 def table_row(config: str, options: dict, neck: str, dtype: str, batch: int, args,
               device: str) -> ThroughputRow:
     """Build ``config`` (with ``options`` and the batch size) and time its training step."""
-    options = {**options, 'train_dataloader.batch_size': batch}
+    options = {**options, **(args.table_options or {}), 'train_dataloader.batch_size': batch}
     if args.table_compile:
         options['compile'] = True
     cfg = load_config(os.path.join(REPO, config), options)
@@ -283,7 +283,8 @@ def bench_table(args, device: str) -> None:
         for dtype in args.table_dtypes:
             config, options = args.table_config or TABLE_CONFIGS[(neck, dtype)][0], \
                 {} if args.table_config else TABLE_CONFIGS[(neck, dtype)][1]
-            print(f'table_{neck}_{dtype}_config: {config} {options}'
+            shown = {**options, **(args.table_options or {})}
+            print(f'table_{neck}_{dtype}_config: {config} {shown}'
                   f'{" compile=True" if args.table_compile else ""}')
             for batch in args.table_batches:
                 try:
@@ -352,6 +353,9 @@ def main() -> None:
                        help='untimed iterations per row after the counted one')
     table.add_argument('--table-compile', action='store_true',
                        help='set the configs\' compile=True (torch.compile of train_step)')
+    table.add_argument('--table-options', nargs='+', action=DictAction,
+                       help='extra --cfg-options for every row, e.g. '
+                            'model.backbone.weights_dtype=bfloat16')
     table.add_argument('--table-config',
                        help='time this config instead of the shipped ones (e.g. a tiny one)')
     table.add_argument('--matmul-size', type=int, default=None,

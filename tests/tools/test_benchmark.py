@@ -57,7 +57,8 @@ def test_table_configs_are_the_shipped_ones():
 
 
 def table_args(**kwargs):
-    return argparse.Namespace(repeats=1, warmup=0, table_compile=False, **kwargs)
+    return argparse.Namespace(repeats=1, warmup=0, table_compile=False, table_options=None,
+                              **kwargs)
 
 
 def test_table_row_counts_a_step_per_image_on_the_tiny_config():
