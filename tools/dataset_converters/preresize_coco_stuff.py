@@ -60,8 +60,9 @@ def build_dataset(config: str, src: Optional[str]):
     dataset_cfg['lazy_init'] = False
     dataset = DATASETS.build(dataset_cfg)
     if dataset.label_map:
-        raise ValueError(f'{config}: the dataset remaps label ids (classes {dataset_cfg.get("metainfo")}'
-                         f'); pre-resize with the full class list, the remapping runs at load')
+        raise ValueError(f'{config}: the dataset remaps label ids (metainfo '
+                         f'{dataset_cfg.get("metainfo")}); pre-resize with the full class list, '
+                         f'the remapping runs at load')
     return dataset
 
 
