@@ -24,7 +24,6 @@ test dataset (``model.cfg``, set by ``init_model``).
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
