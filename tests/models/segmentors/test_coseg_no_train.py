@@ -80,11 +80,14 @@ def test_top_k_follows_the_ranking_clip(tiny_clip_dir, tiny_clipseg_dir):
     clip_pixels = torch.cat([landscape[..., 10:74], square]).clamp(0, 255)
     small = (clip_pixels - torch.tensor(CLIP_MEAN).view(3, 1, 1) * 255) / (
         torch.tensor(CLIP_STD).view(3, 1, 1) * 255)
+    seen = []
+    model.rank_backbone.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
     with torch.no_grad():
         embed = model.rank_backbone(small)['image_embed']
         sims = F.normalize(embed, dim=-1) @ model.text_encoder(NAMES).t()
         samples = [SegDataSample(metainfo=meta) for meta in metas]
         labels = model._forward(images, samples)['slot_classes']
+        torch.testing.assert_close(seen[-1], small, atol=1e-4, rtol=0)
         assert torch.equal(labels, sims.topk(3).indices)
         # predict() ranks the same way (tools/test.py and the API's segment()).
         scores = model.encode_decode(images, metas)
