@@ -5,6 +5,8 @@ _base_ = [
     'mmseg::_base_/datasets/coco-stuff164k.py',
     'mmseg::_base_/default_runtime.py',
 ]
+# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick").
+model = dict(test_vocabulary='coco_stuff')
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as

@@ -1,5 +1,5 @@
-"""FrozenCLIPBackbone: CLIP's image encoder, frozen, exposing what CoSeg's neck and head read."""
-from typing import Dict, Optional, Sequence
+"""FrozenCLIPBackbone: CLIP's image encoder, frozen, giving the features CoSeg's neck and head read."""
+from typing import Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
@@ -7,6 +7,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..clip import CLIPVisionTower, load_pretrained, load_submodule_weights
+from ..features import BackboneFeatures
 
 
 @MODELS.register_module()
@@ -61,29 +62,29 @@ class FrozenCLIPBackbone(BaseModule):
         return super().train(False)
 
     @torch.no_grad()
-    def forward(self, inputs: Tensor, *, final: str = 'tokens') -> Dict[str, object]:
+    def forward(self, inputs: Tensor, *, final: str = 'visual_tokens') -> BackboneFeatures:
         """Encode a batch of normalised images.
 
         Args:
             inputs: (B, 3, H, W), H and W multiples of the patch size.
-            final: What to compute past ``out_indices``: ``'tokens'`` (everything below),
-                ``'image_embed'`` (no ``tokens``: the last block computes the CLS token
+            final: What to compute past ``out_indices``: ``'visual_tokens'`` (everything
+                below), ``'image_embed'`` (no ``visual_tokens``: the last block computes the CLS token
                 alone) or ``'none'`` (neither: the blocks after ``out_indices`` are skipped).
 
         Returns:
-            dict with
+            :class:`BackboneFeatures`:
             - ``layers``: list of (B, L, C), the outputs of ``out_indices`` without CLS,
               L = h*w, shallow to deep;
             - ``layers_cls``: list of (B, C), the CLS token of the same blocks;
-            - ``tokens``: (B, L, D), final tokens through ``ln_post`` and ``proj``;
+            - ``visual_tokens``: (B, L, D), final tokens through ``ln_post`` and ``proj``;
             - ``image_embed``: (B, D), CLIP's pooled image embedding;
             - ``grid``: (h, w), the patch grid.
         """
         hidden, tokens, grid = self.visual(inputs, self.out_indices, final=final)
         out = dict(layers=[x[:, 1:] for x in hidden],  # hidden: (B, 1+L, C) each
                    layers_cls=[x[:, 0] for x in hidden], grid=grid)
-        if final == 'tokens':
-            out['tokens'] = tokens[:, 1:]  # (B, L, D)
+        if final == 'visual_tokens':
+            out['visual_tokens'] = tokens[:, 1:]  # (B, L, D)
         if final != 'none':
             out['image_embed'] = tokens[:, 0]  # (B, D)
         return out

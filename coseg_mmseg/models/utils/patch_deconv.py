@@ -7,7 +7,8 @@ the output, p the product of the kernels. :func:`patch_deconv` runs the chain in
 patch-grid rows and writes each chunk's blocks straight into the output image, so the
 intermediate maps (for CoSeg's training batch, 8 images x 20 masks x 224^2 pixels x 64
 channels: 128 MB) are never laid out whole on CPU: they stay in cache. The backward
-recomputes them chunk by chunk instead of storing them.
+recomputes them chunk by chunk instead of storing them. Opt-in:
+``FiLMCLIPSegHead(memory_efficient_upsample=True)``.
 """
 import math
 from typing import List, Sequence, Tuple
@@ -15,9 +16,7 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-# Floats of the widest intermediate of one chunk (2 MiB): cache-sized, yet few enough chunks
-# that the per-chunk overhead stays small (a sweep on a 2-core CPU: 2^17 to 2^20 alike for
-# the training step, 2^15 twice as slow for the upsampling alone).
+# Floats of the widest intermediate of one chunk (2 MiB): cache-sized chunks on CPU.
 CHUNK_FLOATS = 2 ** 19
 
 
