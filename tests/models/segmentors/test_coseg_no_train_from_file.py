@@ -4,8 +4,8 @@ Parity tests that hand both implementations the same tensor cannot see preproces
 JPEG file goes through the project's path (the no-train config's test pipeline, its data
 preprocessor, the model, as ``tools/test.py`` runs them) and through transformers' processors
 and models, as the paper describes the baseline: ``CLIPProcessor`` + ``CLIPModel`` rank the
-vocabulary, ``CLIPSegProcessor`` + ``CLIPSegForImageSegmentation`` draw one mask per kept label. The models are tiny and random
-(``tests/conftest.py``); the processors are the real classes with the real settings
+vocabulary, ``CLIPSegProcessor`` + ``CLIPSegForImageSegmentation`` draw one mask per kept
+label. The models are tiny and random (``tests/conftest.py``); the processors are the real classes with the real settings
 (CIDAS/clipseg-rd64-refined: 352 x 352 squash, bilinear, ImageNet's statistics;
 openai/clip-vit-base-patch16: shortest edge 224, bicubic, centre crop 224, CLIP's statistics),
 and a CLIP tokenizer built from the BPE vocabulary shipped in open_clip.
@@ -81,24 +81,24 @@ def clip_tokenizer():
 
 @functools.lru_cache(maxsize=None)
 def hf_processors(backend: str = 'torchvision'):
-    """(CLIPSegProcessor, CLIPProcessor) with the released checkpoints' settings."""
-    from transformers import CLIPImageProcessor, CLIPProcessor, CLIPSegProcessor
-    from transformers import ViTImageProcessor
+    """(CLIPSegProcessor, CLIPProcessor) with the released checkpoints' settings; ``backend``
+    picks transformers' image processors: ``'torchvision'`` (its default) or ``'pil'``."""
+    from transformers import (CLIPImageProcessor, CLIPProcessor, CLIPSegProcessor,
+                              ViTImageProcessor)
     from transformers.image_utils import PILImageResampling
-    if backend == 'pil':
-        from transformers.models.clip.image_processing_pil_clip import \
-            CLIPImageProcessorPil as CLIPImageProcessor  # noqa: N814
-        from transformers.models.vit.image_processing_pil_vit import \
-            ViTImageProcessorPil as ViTImageProcessor  # noqa: N814
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+    from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
+    seg_images, clip_images = dict(pil=(ViTImageProcessorPil, CLIPImageProcessorPil),
+                                   torchvision=(ViTImageProcessor, CLIPImageProcessor))[backend]
     tokenizer = clip_tokenizer()
     clipseg = CLIPSegProcessor(
-        image_processor=ViTImageProcessor(
+        image_processor=seg_images(
             do_resize=True, size={'height': 352, 'width': 352},
             resample=PILImageResampling.BILINEAR, do_rescale=True, do_normalize=True,
             image_mean=IMAGENET_MEAN, image_std=IMAGENET_STD),
         tokenizer=tokenizer)
     clip = CLIPProcessor(
-        image_processor=CLIPImageProcessor(
+        image_processor=clip_images(
             do_resize=True, size={'shortest_edge': 224}, resample=PILImageResampling.BICUBIC,
             do_center_crop=True, crop_size={'height': 224, 'width': 224}, do_rescale=True,
             do_normalize=True, image_mean=CLIP_MEAN, image_std=CLIP_STD),
