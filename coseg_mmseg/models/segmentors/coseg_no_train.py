@@ -37,7 +37,9 @@ class CoSegNoTrain(CoSegBase):
     it by :meth:`rank_inputs`: the original image (the samples' ``img_shape`` and
     ``ori_shape`` locate it) resized so that its shortest edge is ``rank_size`` with
     antialiased bicubic resampling, its central square, CLIP's statistics
-    (:mod:`coseg_mmseg.models.utils.clip_inputs` names the sources).
+    (:mod:`coseg_mmseg.models.utils.clip_inputs` names the sources). This is made for
+    ``test_cfg.mode='whole'`` (the configs'): under ``'slide'`` mmseg gives each window's shape
+    as ``img_shape``, and each window would be ranked as a squashed copy of the whole image.
 
     Args:
         backbone: CLIPSeg's CLIP image encoder (:class:`FrozenCLIPBackbone`, ``out_indices``
