@@ -1,9 +1,8 @@
 """CoSegNoTrain: the paper's no-training baseline (CLIP ranks labels, CLIPSeg draws masks)."""
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch.nn.functional as F
 from mmseg.registry import MODELS
-from mmseg.utils import OptSampleList
 from torch import Tensor
 
 from ..features import CoSegFeatures
@@ -144,15 +143,3 @@ class CoSegNoTrain(CoSegBase):
                                    normalize=False)  # (K, D)
         feats.update(slot_embeds=cond[top], slot_classes=top, vocab_embeds=vocab)
         return feats
-
-    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        """(B, K, H, W) class scores; the ranking pass reads the images' metas."""
-        return self.decode_head.predict(self.extract_feat(inputs, batch_img_metas),
-                                        batch_img_metas, self.test_cfg)
-
-    def _forward(self, inputs: Tensor,
-                 data_samples: OptSampleList = None) -> Dict[str, Tensor]:
-        """Raw head outputs; pass ``data_samples`` to rank as :meth:`predict` does."""
-        self.load_unloaded_pretrained()
-        metas = None if data_samples is None else [s.metainfo for s in data_samples]
-        return self.decode_head.forward(self.extract_feat(inputs, metas))
