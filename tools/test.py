@@ -60,6 +60,29 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
         cfg.visualizer['save_dir'] = args.show_dir
 
 
+def enable_tta(cfg: Config, config: str) -> None:
+    """Evaluate through the config's ``tta_pipeline`` and a TTA model that keeps "no label".
+
+    mmseg's default ``tta_model`` (``SegTTAModel``, from its default_runtime) softmaxes CoSeg's
+    class scores and drops the no-label threshold: it is replaced by ``CoSegTTAModel``. Another
+    ``tta_model`` type set by the config is kept.
+
+    Raises:
+        UserError: The config has no ``tta_pipeline``.
+    """
+    if not cfg.get('tta_pipeline'):
+        raise UserError(f'--tta: {config} has no tta_pipeline; add one (as mmseg\'s dataset '
+                        f'bases do, e.g. configs/_base_/datasets/coco_object.py) or run '
+                        f'without --tta')
+    tta_model = dict(cfg.get('tta_model') or {})
+    if tta_model.get('type', 'SegTTAModel') in ('SegTTAModel', 'mmseg.SegTTAModel'):
+        tta_model['type'] = 'CoSegTTAModel'
+    tta_model['module'] = cfg.model
+    cfg.tta_model = tta_model
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.model = cfg.tta_model
+
+
 def load_checkpoint_strictly(runner: Runner, checkpoint: str, config: str) -> None:
     """Load every weight of the model from ``checkpoint``, or fail naming what does not fit.
 
@@ -74,6 +97,7 @@ def load_checkpoint_strictly(runner: Runner, checkpoint: str, config: str) -> No
         runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
     except Exception as exc:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = getattr(model, 'module', model)  # the segmentor inside a --tta model
         error = explain_load_error(exc, checkpoint, f'the {type(model).__name__} of {config}')
         if error is None:
             raise
@@ -89,9 +113,7 @@ def main() -> None:
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        enable_tta(cfg, args.config)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
