@@ -9,6 +9,7 @@ from PIL import Image
 
 from coseg_mmseg.testing import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, run_tool
+from tests.tools.test_errors import error_line, run_here
 
 # One view, exactly the tiny config's test pipeline: --tta must then give the plain result.
 ONE_VIEW = f'''_base_ = [{TINY_CONFIG!r}]
@@ -67,13 +68,13 @@ def test_two_view_tta_runs_on_the_tiny_config(workspace):
     assert 'Iter(test) [8/8]' in result.stdout and 'mIoU' in result.stdout
 
 
-def test_a_config_without_tta_pipeline_is_refused_in_one_line(workspace):
+def test_a_config_without_tta_pipeline_is_refused_in_one_line(workspace, monkeypatch, capsys):
     (workspace / 'no_tta.py').write_text(f'_base_ = [{TINY_CONFIG!r}]\ntta_pipeline = None\n')
-    result = run_tool('test.py', 'no_tta.py', '--tta', cwd=str(workspace))
-    assert result.returncode == 2
-    assert result.stdout.rstrip().splitlines()[-1] == (
-        "error: --tta: no_tta.py has no tta_pipeline; add one (as mmseg's dataset bases do, "
-        'e.g. configs/_base_/datasets/coco_object.py) or run without --tta')
+    monkeypatch.chdir(workspace)
+    line = error_line(*run_here('test.py', 'no_tta.py', '--tta', monkeypatch=monkeypatch,
+                                capsys=capsys))
+    assert line == ("error: --tta: no_tta.py has no tta_pipeline; add one (as mmseg's dataset "
+                    'bases do, e.g. configs/_base_/datasets/coco_object.py) or run without --tta')
 
 
 # Each dataset base with each test pipeline (CoSeg's 224 short side, the baseline's 352 x 352);
