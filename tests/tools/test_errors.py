@@ -191,6 +191,16 @@ def test_demo_missing_and_mismatched_checkpoint(tiny, xatten_checkpoint, monkeyp
            f'{len(missing)} missing keys' in line and len(line) < 600
 
 
+def test_demo_clip_weights_that_do_not_fit_the_config(tiny, monkeypatch, capsys):
+    (tiny / 'wide.py').write_text(f'_base_ = [{NO_TRAIN_CONFIG!r}]\n'
+                                  'model = dict(backbone=dict(embed_dims=128))\n')
+    monkeypatch.chdir(tiny)
+    line = error_line(*run_here('demo.py', IMAGE, '--vocab', 'sky', '--config', 'wide.py',
+                                monkeypatch=monkeypatch, capsys=capsys))
+    assert line.startswith("error: weights from huggingface checkpoint 'data/tiny/clipseg' do "
+                           "not fit CLIPVisionTower (prefix 'visual.'): shape mismatch (")
+
+
 def test_pascal_context_459_converter_missing_inputs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     line = error_line(*run_here('dataset_converters/pascal_context_459.py', 'VOC2010',

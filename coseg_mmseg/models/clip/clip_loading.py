@@ -26,11 +26,19 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
+from ...utils.cli import UserError
 from .clip_conversion import StateDict, convert_hf_clip, convert_open_clip
 
 SOURCES = ('huggingface', 'open_clip', 'converted')
 INIT_TYPE = 'CLIPPretrained'
 DEPRECATED_INIT_TYPE = 'Pretrained'
+
+
+class CLIPWeightsError(UserError, ValueError):
+    """CLIP weights that cannot be used as ``init_cfg`` names them: a bad ``init_cfg``, an
+    unreadable file, or weights of another architecture than the config's. A ``ValueError``
+    for the code; for the tools, a user's mistake (one ``error:`` line, see
+    :mod:`coseg_mmseg.utils.cli`)."""
 
 
 def _hf_file(name_or_path: str, filename: str) -> Optional[str]:
@@ -100,7 +108,7 @@ def load_clip_weights(*, source: str, checkpoint: str, model_name: Optional[str]
         return convert_hf_clip(raw), act
     if source == 'open_clip':
         if not model_name:
-            raise ValueError("source='open_clip' needs model_name (e.g. 'ViT-B-16')")
+            raise CLIPWeightsError("source='open_clip' needs model_name (e.g. 'ViT-B-16')")
         raw, act = load_open_clip_checkpoint(model_name, checkpoint)
         return convert_open_clip(raw), act
     if source == 'converted':
@@ -109,11 +117,11 @@ def load_clip_weights(*, source: str, checkpoint: str, model_name: Optional[str]
         try:
             data = torch.load(checkpoint, map_location='cpu', weights_only=True)
         except Exception as exc:  # not a torch file, truncated, or objects beyond weights
-            raise ValueError(f'converted CLIP checkpoint {checkpoint!r} cannot be read: '
-                             f'{type(exc).__name__}; write it with tools/convert_clipseg.py'
-                             ) from exc
+            raise CLIPWeightsError(f'converted CLIP checkpoint {checkpoint!r} cannot be read: '
+                                   f'{type(exc).__name__}; write it with tools/convert_clipseg.py'
+                                   ) from exc
         return data.get('state_dict', data), data.get('meta', {}).get('act')
-    raise ValueError(f'unknown CLIP weights source {source!r}; expected one of {SOURCES}')
+    raise CLIPWeightsError(f'unknown CLIP weights source {source!r}; expected one of {SOURCES}')
 
 
 def load_submodule_weights(module: nn.Module, state_dict: StateDict, prefix: str, *,
@@ -141,8 +149,8 @@ def load_submodule_weights(module: nn.Module, state_dict: StateDict, prefix: str
                                   for k in keys[:5])
                 more = ' ...' if len(keys) > 5 else ''
                 details.append(f'{label} ({len(keys)}): {shown}{more}')
-        raise ValueError(f'weights from {origin} do not fit {type(module).__name__} '
-                         f'(prefix {prefix!r}): ' + '; '.join(details))
+        raise CLIPWeightsError(f'weights from {origin} do not fit {type(module).__name__} '
+                               f'(prefix {prefix!r}): ' + '; '.join(details))
     module.load_state_dict(part)
 
 
@@ -188,6 +196,6 @@ def load_pretrained(init_cfg: Optional[dict], *, act: Optional[str] = None
     args = {k: v for k, v in cfg.items() if k != 'type'}
     unknown = sorted(set(args) - {'checkpoint', 'source', 'model_name', 'prefix'})
     if unknown:
-        raise ValueError(f"init_cfg {init_cfg} has unknown keys {unknown}; "
-                         f"type='CLIPPretrained' takes source, checkpoint, model_name")
+        raise CLIPWeightsError(f"init_cfg {init_cfg} has unknown keys {unknown}; "
+                               f"type='CLIPPretrained' takes source, checkpoint, model_name")
     return CLIPPretrained(**args).load(act=act)

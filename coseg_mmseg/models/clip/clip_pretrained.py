@@ -5,7 +5,7 @@ from mmengine.registry import WEIGHT_INITIALIZERS
 from torch import nn
 
 from .clip_conversion import StateDict
-from .clip_loading import SOURCES, load_clip_weights, load_submodule_weights
+from .clip_loading import SOURCES, CLIPWeightsError, load_clip_weights, load_submodule_weights
 
 
 @WEIGHT_INITIALIZERS.register_module()
@@ -33,14 +33,14 @@ class CLIPPretrained:
     def __init__(self, *, checkpoint: str, source: str = 'huggingface',
                  model_name: Optional[str] = None, prefix: Optional[str] = None) -> None:
         if source not in SOURCES:
-            raise ValueError(f"init_cfg type='CLIPPretrained': unknown source {source!r}; "
-                             f'expected one of {SOURCES}')
+            raise CLIPWeightsError(f"init_cfg type='CLIPPretrained': unknown source {source!r}; "
+                                   f'expected one of {SOURCES}')
         if not checkpoint:
-            raise ValueError(f"init_cfg type='CLIPPretrained' (source={source!r}) needs a "
-                             f"'checkpoint'")
+            raise CLIPWeightsError(f"init_cfg type='CLIPPretrained' (source={source!r}) needs a "
+                                   f"'checkpoint'")
         if source == 'open_clip' and not model_name:
-            raise ValueError("init_cfg type='CLIPPretrained' with source='open_clip' needs "
-                             "model_name (e.g. 'ViT-B-16')")
+            raise CLIPWeightsError("init_cfg type='CLIPPretrained' with source='open_clip' needs "
+                                   "model_name (e.g. 'ViT-B-16')")
         self.checkpoint, self.source, self.model_name = checkpoint, source, model_name
         self.prefix = prefix
 
@@ -61,14 +61,15 @@ class CLIPPretrained:
                                                     checkpoint=self.checkpoint,
                                                     model_name=self.model_name)
         if None not in (act, trained_act) and trained_act != act:
-            raise ValueError(f'{self.origin} was trained with activation {trained_act!r} but '
-                             f'the model is configured with act={act!r}; set act={trained_act!r}')
+            raise CLIPWeightsError(f'{self.origin} was trained with activation {trained_act!r} '
+                                   f'but the model is configured with act={act!r}; set '
+                                   f'act={trained_act!r}')
         return state_dict, self.origin
 
     def __call__(self, module: nn.Module) -> None:
         """Load the part under :attr:`prefix` into ``module`` (mmengine's initializer API)."""
         if self.prefix is None:
-            raise ValueError("init_cfg type='CLIPPretrained' used as an mmengine initializer "
-                             "needs prefix= ('visual.', 'text.' or 'decoder.')")
+            raise CLIPWeightsError("init_cfg type='CLIPPretrained' used as an mmengine initializer "
+                                   "needs prefix= ('visual.', 'text.' or 'decoder.')")
         state_dict, origin = self.load(act=getattr(module, 'act', None))
         load_submodule_weights(module, state_dict, self.prefix, origin=origin)

@@ -8,6 +8,7 @@ from mmengine.model import initialize
 from coseg_mmseg.models import FrozenCLIPBackbone, FrozenCLIPTextEncoder
 from coseg_mmseg.models.clip import CLIPPretrained, clip_init_cfg, load_clip_weights
 from coseg_mmseg.testing import TINY_BACKBONE
+from coseg_mmseg.utils import UserError
 
 
 def clip_cfg(checkpoint, **kwargs):
@@ -89,8 +90,9 @@ def test_unknown_source():
 def test_weights_of_another_architecture_are_refused(tiny_clip_dir):
     wider = FrozenCLIPBackbone(**{**TINY_BACKBONE, 'embed_dims': 128},
                                init_cfg=clip_cfg(tiny_clip_dir))
-    with pytest.raises(ValueError, match=r'shape mismatch.*conv1.weight'):
+    with pytest.raises(ValueError, match=r'shape mismatch.*conv1.weight') as error:
         wider.init_weights()
+    assert isinstance(error.value, UserError)  # the tools print it as one line
     deeper = FrozenCLIPTextEncoder(num_layers=3, embed_dims=32, num_heads=2, output_dim=32,
                                    init_cfg=clip_cfg(tiny_clip_dir))
     with pytest.raises(ValueError, match=r'missing \(\d+\): text.transformer.resblocks.2'):
