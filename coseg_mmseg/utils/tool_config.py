@@ -17,14 +17,15 @@ def load_tool_config(config: str, *, launcher: str, cfg_options: Optional[dict],
     ``./work_dirs/<config name>``.
 
     Raises:
-        UserError: The config file does not exist, or a ``--cfg-options`` key names nothing
-            in it (see :func:`check_cfg_options`).
+        UserError: The config file does not exist, a ``--cfg-options`` key names nothing in it
+            (see :func:`check_cfg_options`), or the model's vocabulary is not one.
     """
     cfg = load_config(config)
     cfg.launcher = launcher
     if cfg_options is not None:
         check_cfg_options(cfg, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
+    check_vocabularies(cfg, config)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -42,6 +43,28 @@ def load_config(config: str) -> Config:
         raise UserError(f'config file {config!r} is not a config (.py, .json or .yaml): did '
                         f'you swap the config and the checkpoint?')
     return Config.fromfile(config)
+
+
+def check_vocabularies(cfg: Config, config: str) -> None:
+    """Refuse a ``model.vocabulary`` / ``model.test_vocabulary`` that is not a vocabulary,
+    before anything is built (the model would raise it from deep inside the runner).
+
+    Raises:
+        UserError: Naming the key, its value and what is wrong with it.
+    """
+    # The tools' layer: the vocabulary rules live with the datasets and the text encoder.
+    from ..datasets.vocabularies import get_vocabulary
+    from ..models.text_encoders import check_vocabulary
+    model = cfg.get('model') or {}
+    for key in ('vocabulary', 'test_vocabulary'):
+        value = model.get(key) if isinstance(model, dict) else None
+        if value is None:
+            continue
+        try:
+            check_vocabulary(get_vocabulary(value), what=f'model.{key}')
+        except (ValueError, TypeError) as exc:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + '...'
+            raise UserError(f'model.{key}={shown} in {config}: {exc}') from exc
 
 
 def _component_args(type_name: Any) -> Optional[Set[str]]:

@@ -8,10 +8,12 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections import OrderedDict
 from typing import Tuple
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 from coseg_mmseg.testing import make_tiny_assets
 from coseg_mmseg.utils import run_tool
@@ -39,6 +41,9 @@ def run_here(tool: str, *args: str, monkeypatch, capsys) -> Tuple[int, str, str]
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setattr(sys, 'argv', [path, *args])
+    # mmengine's loggers made during the run write to capsys's stream, closed after the test:
+    # forget them afterwards.
+    monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict(MMLogger._instance_dict))
     with pytest.raises(SystemExit) as exit_info:
         run_tool(module.main)
     out = capsys.readouterr()
@@ -154,6 +159,15 @@ def test_unknown_cfg_options_key(tmp_path, monkeypatch, capsys, key, named, sugg
     assert f"--cfg-options key '{key.split('=')[0]}'" in line and named in line
     if suggestion:
         assert f'did you mean {suggestion}' in line
+
+
+def test_test_bad_config_vocabulary(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    line = error_line(*run_here('test.py', TINY_CONFIG, '--cfg-options',
+                                'model.test_vocabulary=voc21', monkeypatch=monkeypatch,
+                                capsys=capsys))
+    assert line.startswith(f"error: model.test_vocabulary='voc21' in {TINY_CONFIG}: unknown "
+                           f"vocabulary name 'voc21'")
 
 
 def test_demo_missing_image(tmp_path, monkeypatch, capsys):
