@@ -8,6 +8,6 @@ optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=1e-4),
     clip_grad=dict(max_norm=1.0, norm_type=2))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, end_factor=1.0, begin=0, end=30, by_epoch=False),
+    dict(type='LinearLR', start_factor=1e-3, end_factor=1.0, begin=0, end=31, by_epoch=False),
     dict(type='CosineAnnealingLR', T_max=300, eta_min=0.0, begin=0, end=300, by_epoch=False),
 ]

@@ -6,7 +6,8 @@ optimizer = dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=1e-4)
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=optimizer, clip_grad=dict(max_norm=1.0, norm_type=2))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, end_factor=1.0, begin=0, end=4000, by_epoch=False),
+    # mmengine's LinearLR reaches end_factor at iteration end - 1: 4001 puts it at 4000.
+    dict(type='LinearLR', start_factor=1e-3, end_factor=1.0, begin=0, end=4001, by_epoch=False),
     dict(type='CosineAnnealingLR', T_max=40000, eta_min=0.0, begin=0, end=40000,
          by_epoch=False),
 ]
