@@ -174,7 +174,9 @@ class FiLMCLIPSegHead(BaseDecodeHead):
                                     ('inference_rule', inference_rule, INFERENCE_RULES),
                                     ('target_assignment', target_assignment, TARGET_ASSIGNMENTS),
                                     ('mask_head_padding', mask_head_padding,
-                                     ('zeros', 'replicate'))):
+                                     ('zeros', 'replicate')),
+                                    ('decoder_act', decoder_act, ('relu', 'gelu')),
+                                    ('mask_head_act', mask_head_act, ('relu', 'gelu'))):
             if value not in allowed:
                 raise ValueError(f'decode_head.{key} must be one of {allowed}, got {value!r}')
         if memory_efficient_upsample and mask_head_act != 'relu':

@@ -305,6 +305,7 @@ def test_recipe_options_are_checked():
             (dict(matching_costs=dict(focal=1.0)), r"unknown keys \['focal'\]"),
             (dict(inference_rule='authors', mask_threshold=0.0), 'mask_threshold=0.0'),
             (dict(mask_head_act='gelu', memory_efficient_upsample=True), 'mask_head_act'),
-            (dict(decoder_act='swish'), 'swish')]:
+            (dict(decoder_act='swish'), r"decode_head.decoder_act must be .* 'swish'"),
+            (dict(mask_head_act='tanh'), r"decode_head.mask_head_act must be .* 'tanh'")]:
         with pytest.raises(ValueError, match=match):
             tiny_head(**kwargs)
