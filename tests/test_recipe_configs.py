@@ -103,5 +103,10 @@ def test_docs_options_build_the_recipes():
     assert model.decode_head.target_assignment == 'hungarian'
     assert model.decode_head.loss_decode.dice_weight == 0.18
     assert model.decode_head.inference_rule == 'paper'  # the rest stays the paper's
+    assert model.decode_head.matching_costs == dict(bce=1.0, dice=1.0, name=1.0)
+    cfg = apply_options(Config.fromfile(TINY_CONFIG), options['SET_MATCHING'] + [
+        'model.decode_head.matching_costs.name=2.0'])  # the example in docs/recipes.md
+    assert MODELS.build(cfg.model).decode_head.matching_costs == dict(bce=1.0, dice=1.0,
+                                                                      name=2.0)
     paper = MODELS.build(apply_options(Config.fromfile(TINY_CONFIG), options['PAPER']).model)
     assert paper.decode_head.film_layers == (0, ) and paper.decode_head.target_assignment == 'area'
