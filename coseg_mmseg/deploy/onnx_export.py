@@ -1,0 +1,266 @@
+"""Export CoSeg's image -> per-class scores graph to ONNX.
+
+:class:`CoSegScoresGraph` is the part of a :class:`~coseg_mmseg.models.CoSeg` that runs per
+image: normalisation, backbone, neck (the N slot embeddings), decode head (N masks) and the
+slot-to-class scores. The vocabulary's text embeddings are a graph *input*: one exported file
+serves any vocabulary, whose embeddings the text encoder computes once (in PyTorch,
+:func:`vocabulary_embeddings`) and which can be stored beside the file. The text encoder stays
+out of the graph: it needs CLIP's BPE tokenizer, which is Python, and runs once per
+vocabulary rather than once per image.
+
+Graph (dynamic axes in brackets)::
+
+    inputs   image         float32 [B, 3, H, W]  RGB, 0..255, H and W multiples of the patch
+             vocab_embeds  float32 [K + 1, D]    text embeddings, "unlabeled" last
+    outputs  scores        float32 [B, K, H, W]  per-class scores in 0..1
+             mask_logits   float32 [B, N, H, W]  the N slots' mask logits
+             slot_classes  int64   [B, N]        each slot's class index (K: "unlabeled")
+
+A pixel's label is ``scores.argmax(1)``, or none where ``scores.max(1) <
+mask_threshold`` (stored in the file's metadata with the normalisation and the names of the
+vocabulary used at export).
+"""
+import contextlib
+import functools
+import json
+import warnings
+from typing import Dict, Iterator, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..models.decode_heads.film_clipseg_head import CLIPSegMLP
+
+INPUT_NAMES = ('image', 'vocab_embeds')
+OUTPUT_NAMES = ('scores', 'mask_logits', 'slot_classes')
+DYNAMIC_AXES = {
+    'image': {0: 'batch', 2: 'height', 3: 'width'},
+    'vocab_embeds': {0: 'num_classes_plus_1'},
+    'scores': {0: 'batch', 1: 'num_classes', 2: 'height', 3: 'width'},
+    'mask_logits': {0: 'batch', 2: 'height', 3: 'width'},
+    'slot_classes': {0: 'batch'},
+}
+OPSET = 18  # ScatterElements with reduction='max' (the slots' scores per class)
+
+
+class CoSegScoresGraph(nn.Module):
+    """A trained CoSeg from raw RGB pixels and vocabulary embeddings to per-class scores.
+
+    Holds the model's ``backbone``, ``neck`` and ``decode_head`` (shared, not copied) and its
+    data preprocessor's mean and std; the same values as the model's own inference
+    (:meth:`CoSeg._forward` then ``decode_head.slot_scores``) on the normalised image.
+
+    Args:
+        model: A :class:`~coseg_mmseg.models.CoSeg` (prefix or xatten neck), in eval mode.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        if getattr(model, 'neck', None) is None or not hasattr(model, 'text_encoder'):
+            raise ValueError(f'{type(model).__name__} cannot be exported: CoSegScoresGraph '
+                             f'needs a CoSeg model with a neck (prefix or xatten)')
+        self.backbone = model.backbone
+        self.neck = model.neck
+        self.head = model.decode_head
+        pre = model.data_preprocessor
+        # The pipeline loads BGR; the model sees RGB when the preprocessor swaps channels.
+        self.rgb_input_is_model_order = bool(getattr(pre, 'channel_conversion', False))
+        self.register_buffer('mean', pre.mean.detach().clone().float().view(1, 3, 1, 1),
+                             persistent=False)
+        self.register_buffer('std', pre.std.detach().clone().float().view(1, 3, 1, 1),
+                             persistent=False)
+        self.patch_size = int(self.backbone.visual.patch_size)
+        self.native_grid = int(self.backbone.visual.grid_size)
+
+    def normalize(self, image: Tensor) -> Tensor:
+        """(B, 3, H, W) RGB 0..255 -> what the data preprocessor gives the backbone."""
+        if not self.rgb_input_is_model_order:
+            image = image.flip(1)
+        return (image - self.mean) / self.std
+
+    def head_outputs(self, inputs: Tensor, vocab_embeds: Tensor) -> Dict[str, Tensor]:
+        """The decode head's output dict for normalised images.
+
+        The one place that reads the model's feature dict (its keys follow the model's).
+
+        Args:
+            inputs: (B, 3, H, W) normalised images.
+            vocab_embeds: (K + 1, D).
+
+        Returns:
+            dict with ``mask_logits`` (B, N, H, W), ``slot_embeds`` (B, N, D) and
+            ``vocab_embeds`` (K + 1, D).
+        """
+        feats = self.neck(self.backbone(inputs))
+        feats['vocab_embeds'] = vocab_embeds
+        return self.head(feats)
+
+    def forward(self, image: Tensor, vocab_embeds: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Per-class scores of a batch of images.
+
+        Args:
+            image: (B, 3, H, W) float RGB in 0..255, H and W multiples of the patch size.
+            vocab_embeds: (K + 1, D) text embeddings, "unlabeled" last.
+
+        Returns:
+            ``scores`` (B, K, H, W), ``mask_logits`` (B, N, H, W) and ``slot_classes``
+            (B, N) int64: each slot's nearest class (K for "unlabeled"), the rule of
+            ``decode_head.slot_scores``.
+        """
+        out = self.head_outputs(self.normalize(image), vocab_embeds)
+        probs = out['mask_logits'].sigmoid()  # (B, N, H, W)
+        slot_classes = (F.normalize(out['slot_embeds'], dim=-1) @
+                        F.normalize(vocab_embeds, dim=-1).t()).argmax(-1)  # (B, N)
+        return self.class_scores(probs, slot_classes, vocab_embeds), out['mask_logits'], \
+            slot_classes
+
+    @staticmethod
+    def class_scores(probs: Tensor, slot_classes: Tensor, vocab_embeds: Tensor) -> Tensor:
+        """``decode_head.slot_scores``'s rule, built from element-wise ops only.
+
+        Class k scores, at each pixel, the highest mask probability among the slots labelled
+        k (0 where none is); "unlabeled" (index K) is dropped. No tensor's shape is read: the
+        exporter would fold a read of the masks' shape into the example's constants.
+
+        Args:
+            probs: (B, N, H, W) mask probabilities.
+            slot_classes: (B, N) class index of each slot.
+            vocab_embeds: (K + 1, D); only its length is used.
+
+        Returns:
+            (B, K, H, W) scores.
+        """
+        zeros = probs[:, :1] * 0 + (vocab_embeds[:, 0] * 0)[None, :, None, None]  # (B, K+1, H, W)
+        index = slot_classes[:, :, None, None] + (probs * 0).long()  # (B, N, H, W)
+        return zeros.scatter_reduce(1, index, probs, reduce='amax')[:, :-1]
+
+
+def _plain_mlp(mlp: nn.Module, x: Tensor) -> Tensor:
+    """``fc2(relu(fc1(x)))``: the decode head MLP's values, as one graph of three nodes."""
+    return mlp.fc2(F.relu(mlp.fc1(x)))
+
+
+@contextlib.contextmanager
+def graph_friendly(module: nn.Module) -> Iterator[None]:
+    """Run the decode head's MLPs unchunked while the block is active.
+
+    :class:`CLIPSegMLP` splits its rows into cache-sized chunks on CPU: a Python loop that a
+    traced graph would freeze into a ``Split`` of the example's size. Inside the block each
+    MLP runs as ``fc1 -> ReLU -> fc2`` (the same values); its own ``forward`` comes back after.
+    """
+    mlps = [m for m in module.modules() if isinstance(m, CLIPSegMLP)]
+    for m in mlps:
+        m.forward = functools.partial(_plain_mlp, m)
+    try:
+        yield
+    finally:
+        for m in mlps:
+            del m.forward
+
+
+def _scatter_reduce(g, self, dim, index, src, reduce, include_self):
+    """``aten::scatter_reduce`` as one ``ScatterElements`` node (opset >= 18).
+
+    torch's own symbolic wraps it in ``If`` nodes for a rank-0 input whose branches keep the
+    example's shapes, which breaks the graph at any other image size.
+    """
+    from torch.onnx import symbolic_helper
+    dim = symbolic_helper._get_const(dim, 'i', 'dim')
+    reduce = symbolic_helper._get_const(reduce, 's', 'reduce')
+    include_self = symbolic_helper._get_const(include_self, 'b', 'include_self')
+    modes = dict(sum='add', prod='mul', amax='max', amin='min')
+    if reduce not in modes or not include_self:
+        raise ValueError(f'scatter_reduce(reduce={reduce!r}, include_self={include_self}) has '
+                         f'no ONNX ScatterElements equivalent')
+    return g.op('ScatterElements', self, index, src, axis_i=dim, reduction_s=modes[reduce])
+
+
+@contextlib.contextmanager
+def _scatter_reduce_symbolic() -> Iterator[None]:
+    """Export ``scatter_reduce`` with :func:`_scatter_reduce` inside the block."""
+    torch.onnx.register_custom_op_symbolic('aten::scatter_reduce', _scatter_reduce, OPSET)
+    try:
+        yield
+    finally:
+        torch.onnx.unregister_custom_op_symbolic('aten::scatter_reduce', OPSET)
+
+
+def trace_size(graph: CoSegScoresGraph, size: Tuple[int, int]) -> Tuple[int, int]:
+    """The example size to trace at: ``size``, or one patch more when it is the native grid.
+
+    At CLIP's pretraining grid the backbone skips the interpolation of its position
+    embeddings; a graph traced there would not accept other sizes.
+    """
+    p, g = graph.patch_size, graph.native_grid
+    h, w = size
+    if (h // p, w // p) == (g, g):
+        return h + p, w + p
+    return h, w
+
+
+def check_size(graph: CoSegScoresGraph, size: Sequence[int]) -> Tuple[int, int]:
+    """``(H, W)`` if both are positive multiples of the patch size, else a ValueError."""
+    h, w = (int(s) for s in size)
+    p = graph.patch_size
+    if h <= 0 or w <= 0 or h % p or w % p:
+        raise ValueError(f'--size {h} {w}: height and width must be positive multiples of '
+                         f'the patch size {p} (e.g. {max(p, h // p * p)} {max(p, w // p * p)})')
+    return h, w
+
+
+@torch.no_grad()
+def vocabulary_embeddings(model: nn.Module, names: Sequence[str]) -> Tensor:
+    """(K + 1, D) text embeddings of ``names`` plus the model's "unlabeled" name, last."""
+    model.set_vocabulary(list(names), split='test')
+    return model.vocabulary_embeddings('test').float()
+
+
+def export_onnx(model: nn.Module, path: str, vocab_embeds: Tensor, *,
+                size: Tuple[int, int] = (224, 224), names: Optional[Sequence[str]] = None,
+                batch: int = 1) -> Dict[str, str]:
+    """Write ``model``'s :class:`CoSegScoresGraph` to ``path`` (one self-contained file).
+
+    Uses the TorchScript-based exporter (``dynamo=False``): it records the traced shape
+    arithmetic as graph operations, so batch, image size and vocabulary size stay dynamic.
+
+    Args:
+        model: A CoSeg in eval mode, on CPU.
+        path: The ``.onnx`` file to write.
+        vocab_embeds: (K + 1, D) example embeddings (any vocabulary works in the graph).
+        size: (H, W) example image size, multiples of the patch size.
+        names: The vocabulary's names, recorded in the metadata.
+        batch: Example batch size.
+
+    Returns:
+        The metadata written into the file.
+    """
+    import onnx
+    graph = CoSegScoresGraph(model).eval()
+    h, w = trace_size(graph, check_size(graph, size))
+    image = torch.rand(batch, 3, h, w, generator=torch.Generator().manual_seed(0)) * 255
+    with graph_friendly(graph), _scatter_reduce_symbolic(), warnings.catch_warnings():
+        # The tracer warns at every Python branch on a shape; each is either constant for a
+        # model (layer counts, widths) or handled by trace_size (the position embeddings).
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(graph, (image, vocab_embeds.float()), path, dynamo=False,
+                          input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
+                          dynamic_axes=DYNAMIC_AXES, opset_version=OPSET,
+                          do_constant_folding=True)
+    meta = dict(
+        producer='coseg_mmseg', model=type(model).__name__,
+        neck_mode=str(getattr(model.neck, 'mode', '')),
+        input_layout='NCHW RGB float32 0..255',
+        mean=json.dumps(graph.mean.flatten().tolist()),
+        std=json.dumps(graph.std.flatten().tolist()),
+        patch_size=str(graph.patch_size), embed_dim=str(vocab_embeds.shape[1]),
+        num_slots=str(int(model.neck.num_tokens)),
+        mask_threshold=str(float(model.decode_head.mask_threshold)),
+        unlabeled_name=str(model.unlabeled_name),
+        vocabulary=json.dumps(list(names) if names is not None else None))
+    proto = onnx.load(path)
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, path)
+    return meta
