@@ -1,7 +1,7 @@
 """Deployment: the ONNX export of CoSeg's image -> per-class scores graph."""
-from .onnx_export import (DYNAMIC_AXES, INPUT_NAMES, OUTPUT_NAMES, CoSegScoresGraph,
+from .onnx_export import (INPUT_NAMES, OUTPUT_NAMES, CoSegScoresGraph,
                           check_size, export_onnx, graph_friendly, trace_size,
                           vocabulary_embeddings)
 
 __all__ = ['CoSegScoresGraph', 'export_onnx', 'graph_friendly', 'trace_size', 'check_size',
-           'vocabulary_embeddings', 'INPUT_NAMES', 'OUTPUT_NAMES', 'DYNAMIC_AXES']
+           'vocabulary_embeddings', 'INPUT_NAMES', 'OUTPUT_NAMES']

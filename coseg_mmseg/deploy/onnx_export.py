@@ -23,7 +23,6 @@ vocabulary used at export).
 import contextlib
 import functools
 import json
-import warnings
 from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
@@ -34,13 +33,6 @@ from ..models.decode_heads.film_clipseg_head import CLIPSegMLP
 
 INPUT_NAMES = ('image', 'vocab_embeds')
 OUTPUT_NAMES = ('scores', 'mask_logits', 'slot_classes')
-DYNAMIC_AXES = {
-    'image': {0: 'batch', 2: 'height', 3: 'width'},
-    'vocab_embeds': {0: 'num_classes_plus_1'},
-    'scores': {0: 'batch', 1: 'num_classes', 2: 'height', 3: 'width'},
-    'mask_logits': {0: 'batch', 2: 'height', 3: 'width'},
-    'slot_classes': {0: 'batch'},
-}
 OPSET = 18  # ScatterElements with reduction='max' (the slots' scores per class)
 
 
@@ -109,31 +101,9 @@ class CoSegScoresGraph(nn.Module):
             ``decode_head.slot_scores``.
         """
         out = self.head_outputs(self.normalize(image), vocab_embeds)
-        probs = out['mask_logits'].sigmoid()  # (B, N, H, W)
         slot_classes = (F.normalize(out['slot_embeds'], dim=-1) @
                         F.normalize(vocab_embeds, dim=-1).t()).argmax(-1)  # (B, N)
-        return self.class_scores(probs, slot_classes, vocab_embeds), out['mask_logits'], \
-            slot_classes
-
-    @staticmethod
-    def class_scores(probs: Tensor, slot_classes: Tensor, vocab_embeds: Tensor) -> Tensor:
-        """``decode_head.slot_scores``'s rule, built from element-wise ops only.
-
-        Class k scores, at each pixel, the highest mask probability among the slots labelled
-        k (0 where none is); "unlabeled" (index K) is dropped. No tensor's shape is read: the
-        exporter would fold a read of the masks' shape into the example's constants.
-
-        Args:
-            probs: (B, N, H, W) mask probabilities.
-            slot_classes: (B, N) class index of each slot.
-            vocab_embeds: (K + 1, D); only its length is used.
-
-        Returns:
-            (B, K, H, W) scores.
-        """
-        zeros = probs[:, :1] * 0 + (vocab_embeds[:, 0] * 0)[None, :, None, None]  # (B, K+1, H, W)
-        index = slot_classes[:, :, None, None] + (probs * 0).long()  # (B, N, H, W)
-        return zeros.scatter_reduce(1, index, probs, reduce='amax')[:, :-1]
+        return self.head.slot_scores(out), out['mask_logits'], slot_classes
 
 
 def _plain_mlp(mlp: nn.Module, x: Tensor) -> Tensor:
@@ -157,33 +127,6 @@ def graph_friendly(module: nn.Module) -> Iterator[None]:
     finally:
         for m in mlps:
             del m.forward
-
-
-def _scatter_reduce(g, self, dim, index, src, reduce, include_self):
-    """``aten::scatter_reduce`` as one ``ScatterElements`` node (opset >= 18).
-
-    torch's own symbolic wraps it in ``If`` nodes for a rank-0 input whose branches keep the
-    example's shapes, which breaks the graph at any other image size.
-    """
-    from torch.onnx import symbolic_helper
-    dim = symbolic_helper._get_const(dim, 'i', 'dim')
-    reduce = symbolic_helper._get_const(reduce, 's', 'reduce')
-    include_self = symbolic_helper._get_const(include_self, 'b', 'include_self')
-    modes = dict(sum='add', prod='mul', amax='max', amin='min')
-    if reduce not in modes or not include_self:
-        raise ValueError(f'scatter_reduce(reduce={reduce!r}, include_self={include_self}) has '
-                         f'no ONNX ScatterElements equivalent')
-    return g.op('ScatterElements', self, index, src, axis_i=dim, reduction_s=modes[reduce])
-
-
-@contextlib.contextmanager
-def _scatter_reduce_symbolic() -> Iterator[None]:
-    """Export ``scatter_reduce`` with :func:`_scatter_reduce` inside the block."""
-    torch.onnx.register_custom_op_symbolic('aten::scatter_reduce', _scatter_reduce, OPSET)
-    try:
-        yield
-    finally:
-        torch.onnx.unregister_custom_op_symbolic('aten::scatter_reduce', OPSET)
 
 
 def trace_size(graph: CoSegScoresGraph, size: Tuple[int, int]) -> Tuple[int, int]:
@@ -221,8 +164,10 @@ def export_onnx(model: nn.Module, path: str, vocab_embeds: Tensor, *,
                 batch: int = 1) -> Dict[str, str]:
     """Write ``model``'s :class:`CoSegScoresGraph` to ``path`` (one self-contained file).
 
-    Uses the TorchScript-based exporter (``dynamo=False``): it records the traced shape
-    arithmetic as graph operations, so batch, image size and vocabulary size stay dynamic.
+    Uses torch's ``torch.export``-based exporter (``dynamo=True``) with symbolic batch,
+    image sides and vocabulary length, so the graph takes any of them. The example is traced
+    with a batch of at least 2 (``torch.export`` specialises a size-1 dimension) and, at CLIP's
+    pretraining grid, one patch larger (:func:`trace_size`).
 
     Args:
         model: A CoSeg in eval mode, on CPU.
@@ -238,15 +183,15 @@ def export_onnx(model: nn.Module, path: str, vocab_embeds: Tensor, *,
     import onnx
     graph = CoSegScoresGraph(model).eval()
     h, w = trace_size(graph, check_size(graph, size))
-    image = torch.rand(batch, 3, h, w, generator=torch.Generator().manual_seed(0)) * 255
-    with graph_friendly(graph), _scatter_reduce_symbolic(), warnings.catch_warnings():
-        # The tracer warns at every Python branch on a shape; each is either constant for a
-        # model (layer counts, widths) or handled by trace_size (the position embeddings).
-        warnings.simplefilter('ignore', torch.jit.TracerWarning)
-        torch.onnx.export(graph, (image, vocab_embeds.float()), path, dynamo=False,
-                          input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
-                          dynamic_axes=DYNAMIC_AXES, opset_version=OPSET,
-                          do_constant_folding=True)
+    image = torch.rand(max(2, batch), 3, h, w, generator=torch.Generator().manual_seed(0)) * 255
+    dims = torch.export.Dim
+    dynamic_shapes = ({0: dims('batch'), 2: dims.AUTO, 3: dims.AUTO},
+                      {0: dims('num_classes_plus_1')})
+    with graph_friendly(graph):
+        torch.onnx.export(graph, (image, vocab_embeds.float()), path, dynamo=True,
+                          external_data=False, input_names=list(INPUT_NAMES),
+                          output_names=list(OUTPUT_NAMES), dynamic_shapes=dynamic_shapes,
+                          opset_version=OPSET, verbose=False)
     meta = dict(
         producer='coseg_mmseg', model=type(model).__name__,
         neck_mode=str(getattr(model.neck, 'mode', '')),
@@ -254,7 +199,7 @@ def export_onnx(model: nn.Module, path: str, vocab_embeds: Tensor, *,
         mean=json.dumps(graph.mean.flatten().tolist()),
         std=json.dumps(graph.std.flatten().tolist()),
         patch_size=str(graph.patch_size), embed_dim=str(vocab_embeds.shape[1]),
-        num_slots=str(int(model.neck.num_tokens)),
+        num_slots=str(int(getattr(model.neck, 'num_slots', None) or model.neck.num_tokens)),
         mask_threshold=str(float(model.decode_head.mask_threshold)),
         unlabeled_name=str(model.unlabeled_name),
         vocabulary=json.dumps(list(names) if names is not None else None))
