@@ -54,7 +54,7 @@ def main() -> None:
     from coseg_mmseg.visualization.web_app import build_app
     model = init_model(args.config, args.checkpoint, device=args.device)
     app = build_app(model, examples=args.examples, vocabulary=args.vocab,
-                    run_on_load=bool(args.examples and args.vocab))
+                    preview=True)
     app.launch(server_name=args.host, server_port=args.port, share=False)
 
 

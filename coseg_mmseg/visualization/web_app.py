@@ -9,6 +9,7 @@ text) -> (overlay, shares, slot panels), is what the page's button calls, so
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 from torch import nn
 
@@ -58,7 +59,7 @@ def segment_image(model: nn.Module, image_rgb: Optional[np.ndarray], vocabulary:
 
 def build_app(model: nn.Module, *, examples: Sequence[str] = (), vocabulary: str = '',
               title: str = 'CoSeg: open-vocabulary segmentation', opacity: float = 0.5,
-              run_on_load: bool = False):
+              preview: bool = False):
     """The gradio app (not launched): call ``.launch(server_name='127.0.0.1', ...)`` on it.
 
     Args:
@@ -68,7 +69,8 @@ def build_app(model: nn.Module, *, examples: Sequence[str] = (), vocabulary: str
         vocabulary: The vocabulary text filled in at start.
         title: The page's heading.
         opacity: Weight of the class colours in the overlay.
-        run_on_load: Segment the preloaded example when a page opens.
+        preview: Segment the first example with ``vocabulary`` now, so that pages open
+            showing its result.
 
     Returns:
         A ``gradio.Blocks``.
@@ -87,6 +89,9 @@ def build_app(model: nn.Module, *, examples: Sequence[str] = (), vocabulary: str
         return gr.update() if name == TYPED else name
 
     slots_shown = getattr(model, 'neck', None) is not None
+    first = [None, None, None]
+    if preview and examples and vocabulary:
+        first = list(run(cv2.cvtColor(cv2.imread(examples[0]), cv2.COLOR_BGR2RGB), vocabulary))
     with gr.Blocks(title=title) as app:
         gr.Markdown(f'## {title}\nUpload an image (or pick an example), type the words to look '
                     f'for, separated by commas, or choose a named vocabulary; then **Segment**.')
@@ -104,18 +109,15 @@ def build_app(model: nn.Module, *, examples: Sequence[str] = (), vocabulary: str
                     gr.Examples(examples=[[e] for e in examples], inputs=[image])
             with gr.Column(scale=1):
                 overlay = gr.Image(type='numpy', label='Segmentation', elem_id='overlay',
-                                   interactive=False, format='png')
-                shares = gr.Label(label='Share of the image', elem_id='shares')
+                                   interactive=False, format='png', value=first[0])
+                shares = gr.Label(label='Share of the image', elem_id='shares', value=first[1])
         gallery = gr.Gallery(label='What each slot found (mask, best labels)', columns=5,
                              height='auto', elem_id='slots', visible=slots_shown,
-                             type='numpy')
+                             type='numpy', value=first[2])
         named.change(pick, inputs=named, outputs=words, api_name=False)
         outputs = [overlay, shares, gallery]
         button.click(run, inputs=[image, words], outputs=outputs, api_name='segment',
                      concurrency_limit=1)
         words.submit(run, inputs=[image, words], outputs=outputs, api_name=False,
-                     concurrency_limit=1)
-        if run_on_load and examples:
-            app.load(run, inputs=[image, words], outputs=outputs, api_name=False,
                      concurrency_limit=1)
     return app

@@ -46,7 +46,7 @@ def served(tmp_path_factory):
         torch.save(dict(state_dict=built.state_dict(), meta=dict()), 'tiny.pth')
         model = init_model(TINY_CONFIG, 'tiny.pth')
         image = os.path.join(str(root), paths['demo_image'])
-        app = build_app(model, examples=[image], vocabulary=WORDS)
+        app = build_app(model, examples=[image], vocabulary=WORDS, preview=True)
         port = free_port()
         app.launch(server_name='127.0.0.1', server_port=port, prevent_thread_lock=True,
                    quiet=True)
@@ -97,6 +97,7 @@ def test_page_renders_in_headless_chromium(served, tmp_path):
     assert 'CoSeg: open-vocabulary segmentation' in dom.stdout, dom.stderr[-2000:]
     for element in ('id="vocabulary"', 'id="segment"', 'id="overlay"', 'id="slots"'):
         assert element in dom.stdout
+    assert 'slot 0: ' in dom.stdout  # the preview's slot captions were rendered
     shot = tmp_path / 'page.png'
     subprocess.run(flags + [f'--screenshot={shot}', served['url']], capture_output=True,
                    timeout=120)
