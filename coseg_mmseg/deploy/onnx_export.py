@@ -111,22 +111,44 @@ def _plain_mlp(mlp: nn.Module, x: Tensor) -> Tensor:
     return mlp.fc2(F.relu(mlp.fc1(x)))
 
 
-@contextlib.contextmanager
-def graph_friendly(module: nn.Module) -> Iterator[None]:
-    """Run the decode head's MLPs unchunked while the block is active.
+def _plain_upsample(head: nn.Module, x: Tensor, grid: Tuple[int, int]) -> Tensor:
+    """The head's ``transposed_convolution`` modules run on the (R, rd, h, w) token images.
 
-    :class:`CLIPSegMLP` splits its rows into cache-sized chunks on CPU: a Python loop that a
-    traced graph would freeze into a ``Split`` of the example's size. Inside the block each
-    MLP runs as ``fc1 -> ReLU -> fc2`` (the same values); its own ``forward`` comes back after.
+    The values of ``FiLMCLIPSegHead.upsample`` (which runs them token by token through
+    :func:`~coseg_mmseg.models.utils.patch_deconv`, a loop over chunks of the patch grid).
+
+    Args:
+        x: (R, h * w, rd) decoded tokens, row-major over the patch grid.
+        grid: (h, w).
+
+    Returns:
+        (R, h * patch, w * patch) mask logits.
     """
-    mlps = [m for m in module.modules() if isinstance(m, CLIPSegMLP)]
+    image = x.unflatten(1, grid).permute(0, 3, 1, 2)  # (R, rd, h, w)
+    return head.transposed_convolution(image).flatten(1, 2)  # (R, 1, H, W) -> (R, H, W)
+
+
+@contextlib.contextmanager
+def graph_friendly(graph: 'CoSegScoresGraph') -> Iterator[None]:
+    """Run the decode head's CPU-speed loops as plain modules while the block is active.
+
+    Two parts of :class:`FiLMCLIPSegHead` loop in Python over chunks whose count depends on
+    the input size, which a traced graph would freeze: its MLPs (cache-sized row chunks) and
+    its upsampling (:func:`patch_deconv`, chunks of patch-grid rows). Inside the block the
+    MLPs run as ``fc1 -> ReLU -> fc2`` and the upsampling as its ``ConvTranspose2d`` modules
+    (the same values); their own ``forward`` / ``upsample`` come back after.
+    """
+    head = graph.head
+    mlps = [m for m in head.modules() if isinstance(m, CLIPSegMLP)]
     for m in mlps:
         m.forward = functools.partial(_plain_mlp, m)
+    head.upsample = functools.partial(_plain_upsample, head)
     try:
         yield
     finally:
         for m in mlps:
             del m.forward
+        del head.upsample
 
 
 def trace_size(graph: CoSegScoresGraph, size: Tuple[int, int]) -> Tuple[int, int]:

@@ -103,8 +103,9 @@ def test_xatten_graph_matches_pytorch_with_one_class(workspace, monkeypatch, tmp
         assert np.abs(g - w.numpy()).max() <= 1e-4
     np.testing.assert_allclose(want[0].numpy(), model_scores(model, image, vocab).numpy(),
                                atol=1e-6)
-    # The export ran the decode head's MLPs unchunked for the trace only.
+    # The export ran the decode head's MLPs and upsampling unchunked for the trace only.
     assert all('forward' not in layer.mlp.__dict__ for layer in model.decode_head.layers)
+    assert 'upsample' not in model.decode_head.__dict__
 
 
 def test_bad_size_and_missing_checkpoint_are_one_line_errors(workspace):

@@ -110,19 +110,6 @@ class _PatchDeconv(torch.autograd.Function):
         return (grad_x, None, None, *grads)
 
 
-def _run_modules(tokens: Tensor, grid: Tuple[int, int],
-                 deconvs: Sequence[nn.ConvTranspose2d]) -> Tensor:
-    """:func:`patch_deconv` as the plain modules on the (R, C, h, w) token images.
-
-    For graph export: the chunk loop of :class:`_PatchDeconv` depends on the input size, and
-    graph runtimes have a ``ConvTranspose`` of their own.
-    """
-    x = tokens.unflatten(1, grid).permute(0, 3, 1, 2)  # (R, C, h, w)
-    for i, deconv in enumerate(deconvs):
-        x = deconv(x if i == 0 else x.relu())
-    return x.flatten(1, 2)  # (R, h * p, w * p)
-
-
 def patch_deconv(tokens: Tensor, grid: Tuple[int, int],
                  deconvs: Sequence[nn.ConvTranspose2d]) -> Tensor:
     """Run kernel = stride transposed convolutions (ReLU between them) over token grids.
@@ -143,8 +130,6 @@ def patch_deconv(tokens: Tensor, grid: Tuple[int, int],
     if deconvs[-1].out_channels != 1:
         raise ValueError(f'patch_deconv: the last deconvolution must have one output channel, '
                          f'got {deconvs[-1].out_channels}')
-    if torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting():
-        return _run_modules(tokens, grid, deconvs)
     kernels = tuple(d.kernel_size[0] for d in deconvs)
     # Under autocast, compute in its dtype, as the modules would; the backward (which runs
     # outside autocast) then sees one dtype throughout.
