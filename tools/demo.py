@@ -16,83 +16,20 @@ checkpoint that does not fit) ends with one ``error:`` line and exit status 2; `
 ``COSEG_DEBUG=1``) shows the traceback.
 """
 import argparse
-import colorsys
 import json
 import os
-from typing import List, Sequence, Tuple
 
-import cv2
 import mmcv
 import numpy as np
-from mmengine.structures import PixelData
-from mmseg.visualization import SegLocalVisualizer
 
 from coseg_mmseg.apis import init_model, parse_vocabulary, segment, slot_predictions
 from coseg_mmseg.utils import (UserError, add_debug_argument, check_checkpoint_file,
                                explain_load_error, load_config, run_tool)
+from coseg_mmseg.visualization import draw_overlay, draw_slots
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',
                               'coseg_no-train_voc20.py')
-
-
-def palette(count: int) -> List[Tuple[int, int, int]]:
-    """``count`` well-separated RGB colours (golden-ratio hues), the same on every run."""
-    colours = []
-    for i in range(count):
-        r, g, b = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.65, 0.95)
-        colours.append((int(r * 255), int(g * 255), int(b * 255)))
-    return colours
-
-
-def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple],
-                shares: dict) -> np.ndarray:
-    """Draw a legend box (colour, word, share of pixels) in the top-left corner, in place.
-
-    Args:
-        image: (H, W, 3) RGB uint8.
-        names: Every word of the vocabulary, in index order.
-        colours: Their RGB colours.
-        shares: word -> fraction of pixels (words absent from the picture are shown greyed).
-    """
-    scale = max(0.35, min(image.shape[:2]) / 900)
-    line = int(26 * scale / 0.6)
-    rows = [f'{n} {100 * shares[n]:.0f}%' if n in shares else n for n in names]
-    width = max(cv2.getTextSize(r, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for r in rows)
-    box_w, box_h = min(image.shape[1], width + line + 12), min(image.shape[0],
-                                                               line * len(rows) + 8)
-    panel = image[:box_h, :box_w]
-    panel[:] = (panel * 0.35).astype(np.uint8)
-    for i, (row, name, colour) in enumerate(zip(rows, names, colours)):
-        y = 4 + i * line
-        if y + line > image.shape[0]:
-            break
-        cv2.rectangle(image, (4, y + 2), (4 + line - 6, y + line - 4), colour, -1)
-        text_colour = (255, 255, 255) if name in shares else (150, 150, 150)
-        cv2.putText(image, row, (line + 2, y + line - 7), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    text_colour, 1, cv2.LINE_AA)
-    return image
-
-
-def draw_slots(image_rgb: np.ndarray, slots: list, path: str) -> None:
-    """One panel per slot: the image, the slot's mask over it, its best labels."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    cols = min(5, len(slots))
-    rows = (len(slots) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis('off')
-    for n, (ax, slot) in enumerate(zip(axes.flat, slots)):
-        mask = cv2.resize(slot['mask'], image_rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-        ax.imshow(image_rgb)
-        ax.imshow(mask, cmap='magma', alpha=0.6, vmin=0, vmax=1)
-        ax.set_title(f'slot {n}\n' + '\n'.join(f'{name} {score:.2f}'
-                                                for name, score in slot['labels']), fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def read_image(path: str) -> np.ndarray:
@@ -155,14 +92,10 @@ def main() -> None:
         raise UserError(f'--vocab {args.vocab!r} names {unlabeled!r}, the model\'s own name '
                         f'for pixels of no class; leave it out (such pixels get no label)')
     result = segment(model, image, names)
-    colours = palette(len(names))
 
     rgb = mmcv.bgr2rgb(image)
-    visualizer = SegLocalVisualizer(alpha=args.opacity)
-    drawn = visualizer._draw_sem_seg(rgb.copy(), PixelData(data=result.label_map[None]),
-                                     list(names), colours, with_labels=False)
     shares = result.present()
-    drawn = draw_legend(np.ascontiguousarray(drawn), names, colours, shares)
+    drawn = draw_overlay(rgb, result.label_map, names, shares, opacity=args.opacity)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     mmcv.imwrite(mmcv.rgb2bgr(drawn), args.out)
     stem = os.path.splitext(args.out)[0]

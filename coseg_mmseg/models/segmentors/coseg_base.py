@@ -24,7 +24,6 @@ test dataset (``model.cfg``, set by ``init_model``).
 from abc import abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
@@ -34,18 +33,13 @@ from mmseg.utils import OptSampleList, SampleList, get_classes
 from torch import Tensor
 
 from ...datasets.vocabularies import Vocabulary, check_vocabulary, parse_vocabulary
+from ...visualization.overlay import palette as palette_of
 from ..features import CoSegFeatures, HeadOutputs
 from ..utils.frozen_weights import is_frozen_pretrained, save_frozen_as_reference
 from ..utils.label_ids import check_label_ids
 
 SPLITS = ('train', 'test')
 CONFIG_KEYS = {'train': 'model.vocabulary', 'test': 'model.test_vocabulary'}
-
-
-def default_palette(num_classes: int) -> list:
-    """A fixed colour per class index, the same in every run: [[R, G, B], ...]."""
-    rng = np.random.RandomState(0)
-    return rng.randint(0, 256, size=(num_classes, 3)).tolist()
 
 
 def config_test_classes(cfg) -> Optional[Tuple[str, ...]]:
@@ -208,7 +202,7 @@ class CoSegBase(EncoderDecoder):
         meta = self._checkpoint_meta or {}
         palette = meta.get('palette')
         if tuple(meta.get('classes') or ()) != names or not palette:
-            palette = default_palette(len(names))
+            palette = [list(rgb) for rgb in palette_of(len(names))]
         return dict(classes=names, palette=palette)
 
     @dataset_meta.setter

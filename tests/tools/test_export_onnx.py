@@ -1,0 +1,118 @@
+"""tools/export_onnx.py on the tiny CoSeg models: onnxruntime gives PyTorch's scores."""
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from mmengine.config import Config
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from coseg_mmseg.apis import init_model
+from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx, vocabulary_embeddings
+from coseg_mmseg.testing import make_tiny_assets
+from tests.helpers import REPO, TINY_CONFIG, run_tool
+
+XATTEN_CONFIG = os.path.join(REPO, 'configs/coseg/coseg_xatten_tiny_cocostuff.py')
+CLASSES = ('grass', 'sea', 'road', 'person')
+
+
+@pytest.fixture(scope='module')
+def workspace(tmp_path_factory):
+    """Tiny assets under data/tiny and checkpoints of randomly initialised tiny CoSegs."""
+    root = tmp_path_factory.mktemp('onnx')
+    make_tiny_assets(str(root / 'data' / 'tiny'))
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        for name, config in (('prefix', TINY_CONFIG), ('xatten', XATTEN_CONFIG)):
+            torch.manual_seed(0)
+            model = MODELS.build(Config.fromfile(config).model)
+            model.init_weights()
+            torch.save(dict(state_dict=model.state_dict(),
+                            meta=dict(dataset_meta=dict(classes=CLASSES))), f'{name}.pth')
+    finally:
+        os.chdir(cwd)
+    return root
+
+
+def model_scores(model, image: torch.Tensor, vocab_embeds: torch.Tensor) -> torch.Tensor:
+    """The model's own scores: its preprocessor's normalisation, _forward, slot_scores."""
+    with torch.no_grad():
+        bgr = image.flip(1)  # the data preprocessor takes the pipeline's BGR images
+        samples = [SegDataSample() for _ in bgr]
+        inputs = model.data_preprocessor(dict(inputs=list(bgr), data_samples=samples))['inputs']
+        out = model.decode_head.forward({**model.neck(model.backbone(inputs)),
+                                         'vocab_embeds': vocab_embeds})
+        return model.decode_head.slot_scores(out)
+
+
+def test_tool_exports_a_graph_that_matches_pytorch(workspace, monkeypatch):
+    monkeypatch.chdir(workspace)
+    result = run_tool('export_onnx.py', TINY_CONFIG, 'prefix.pth', 'out/tiny.onnx',
+                      '--size', '64', '64', cwd=str(workspace), timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 'max abs difference' in result.stdout
+    meta = {p.key: p.value for p in onnx.load('out/tiny.onnx').metadata_props}
+    assert json.loads(meta['vocabulary']) == list(CLASSES)  # the checkpoint's classes
+    assert float(meta['mask_threshold']) == 0.3 and meta['patch_size'] == '16'
+    saved = np.load('out/tiny.vocab.npz')
+    assert saved['names'].tolist() == list(CLASSES) + ['unlabeled']
+
+    model = init_model(TINY_CONFIG, 'prefix.pth')
+    np.testing.assert_allclose(saved['vocab_embeds'],
+                               vocabulary_embeddings(model, CLASSES).numpy(), atol=1e-6)
+    session = ort.InferenceSession('out/tiny.onnx', providers=['CPUExecutionProvider'])
+    assert [i.name for i in session.get_inputs()] == ['image', 'vocab_embeds']
+    # Another batch, image size (not the traced one) and vocabulary than at export.
+    words = ('grass', 'sea', 'road', 'person', 'car', 'dog', 'sky')
+    vocab = vocabulary_embeddings(model, words)
+    image = torch.rand(2, 3, 96, 128, generator=torch.Generator().manual_seed(3)) * 255
+    scores, masks, slot_classes = session.run(
+        None, dict(image=image.numpy(), vocab_embeds=vocab.numpy()))
+    expected = model_scores(model, image, vocab)
+    assert scores.shape == (2, len(words), 96, 128)
+    assert masks.shape == (2, model.neck.num_slots, 96, 128)
+    assert np.abs(scores - expected.numpy()).max() <= 1e-4
+    assert expected.max() > 0.05  # the scores are not all zero
+    # Each slot's class scores its mask where it is the highest of its class.
+    probs = 1 / (1 + np.exp(-masks))
+    for b, n in [(0, 0), (1, 3)]:
+        k = slot_classes[b, n]
+        if k < len(words):
+            assert (scores[b, k] >= probs[b, n] - 1e-6).all()
+
+
+def test_xatten_graph_matches_pytorch_with_one_class(workspace, monkeypatch, tmp_path):
+    monkeypatch.chdir(workspace)
+    model = init_model(XATTEN_CONFIG, 'xatten.pth')
+    path = str(tmp_path / 'xatten.onnx')
+    export_onnx(model, path, vocabulary_embeddings(model, CLASSES), size=(80, 64),
+                names=CLASSES)
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    vocab = vocabulary_embeddings(model, ('sea', ))  # a one-class vocabulary, batch 1
+    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(4)) * 255
+    got = session.run(None, dict(image=image.numpy(), vocab_embeds=vocab.numpy()))
+    with torch.no_grad():
+        want = CoSegScoresGraph(model)(image, vocab)
+    for g, w in zip(got, want):
+        assert g.shape == tuple(w.shape)
+        assert np.abs(g - w.numpy()).max() <= 1e-4
+    np.testing.assert_allclose(want[0].numpy(), model_scores(model, image, vocab).numpy(),
+                               atol=1e-6)
+
+
+def test_bad_size_and_missing_checkpoint_are_one_line_errors(workspace):
+    bad_size = run_tool('export_onnx.py', TINY_CONFIG, 'prefix.pth', 'x.onnx', '--size', '60',
+                        '64', cwd=str(workspace), timeout=300)
+    assert bad_size.returncode == 2, bad_size.stdout[-2000:]
+    assert 'error: --size 60 64: height and width must be positive multiples of the patch ' \
+           'size 16' in bad_size.stdout
+    assert 'Traceback' not in bad_size.stdout
+    missing = run_tool('export_onnx.py', TINY_CONFIG, 'nowhere.pth', 'x.onnx',
+                       cwd=str(workspace), timeout=300)
+    assert missing.returncode == 2
+    assert "error: checkpoint 'nowhere.pth' does not exist" in missing.stdout

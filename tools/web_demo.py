@@ -1,0 +1,62 @@
+"""A web page to segment images with any words (gradio), on this machine only by default.
+
+Usage:
+    python tools/web_demo.py [--config CONFIG --checkpoint CKPT] [--vocab WORDS]
+        [--examples IMG ...] [--port 7860] [--host 127.0.0.1] [--device cpu]
+
+Open http://127.0.0.1:7860: upload or pick an image, type comma-separated words or choose a
+named vocabulary (voc20, coco_stuff, ...), press Segment; the page shows the coloured overlay
+with its legend, each class's share of the image, and what each coexistence slot found. With
+no ``--config`` the no-training baseline (pretrained CLIP + CLIPSeg) is used. Needs gradio
+(requirements/optional.txt).
+"""
+import argparse
+import os
+import sys
+
+from coseg_mmseg.apis import init_model, parse_vocabulary
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',
+                              'coseg_no-train_voc20.py')
+
+
+def fail(message: str) -> None:
+    """Stop with one line on stderr and exit status 2 (a usage error)."""
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config', default=DEFAULT_CONFIG,
+                        help='model config (default: the no-training baseline)')
+    parser.add_argument('--checkpoint', help='checkpoint; none for the no-training baseline')
+    parser.add_argument('--vocab', default='', help='vocabulary filled in at start')
+    parser.add_argument('--examples', nargs='*', default=[], help='example images')
+    parser.add_argument('--host', default='127.0.0.1',
+                        help='address to serve on (0.0.0.0 exposes it to the network)')
+    parser.add_argument('--port', type=int, default=7860)
+    parser.add_argument('--device', default='cpu')
+    args = parser.parse_args()
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        fail('the web demo needs gradio: pip install -r requirements/optional.txt')
+    for path in args.examples:
+        if not os.path.isfile(path):
+            fail(f'example image {path!r} does not exist')
+    if args.vocab:
+        try:
+            parse_vocabulary(args.vocab)
+        except (ValueError, FileNotFoundError) as error:
+            fail(str(error))
+    from coseg_mmseg.visualization.web_app import build_app
+    model = init_model(args.config, args.checkpoint, device=args.device)
+    app = build_app(model, examples=args.examples, vocabulary=args.vocab,
+                    preview=True)
+    app.launch(server_name=args.host, server_port=args.port, share=False)
+
+
+if __name__ == '__main__':
+    main()
