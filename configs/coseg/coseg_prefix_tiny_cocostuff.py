@@ -25,7 +25,7 @@ model = dict(
         cond_channels=32,
         num_heads=2,
         ffn_channels=64,
-        # A random tiny CLIP puts all class names close together (cosine ~0.94); contrasting
+        # A random tiny CLIP puts all class names close together (high cosine); contrasting
         # against the whole vocabulary, sharper and with more weight, lets the demo learn to
         # name its slots within a few hundred iterations.
         loss_decode=dict(contrast='vocabulary', lang_weight=1.0, temperature=0.02)))

@@ -1,0 +1,56 @@
+"""Each CoSeg-Xatten config composes the one xatten model base and differs from its CoSeg-Prefix
+sibling in the neck only (issue 19, point 6)."""
+import ast
+import glob
+import os
+
+import pytest
+from mmengine.config import Config
+
+from tests.helpers import REPO
+
+XATTEN_BASE = 'configs/_base_/models/coseg_xatten_vit-b16.py'
+XATTEN = sorted(
+    os.path.relpath(p, REPO)
+    for p in glob.glob(os.path.join(REPO, 'configs/coseg/**/coseg_xatten_*.py'), recursive=True)
+    if '_tiny' not in p)
+
+
+def _bases(path: str) -> list:
+    """The `_base_` list of a config file, as paths relative to the repository root."""
+    tree = ast.parse(open(os.path.join(REPO, path)).read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == '_base_':
+            names = ast.literal_eval(node.value)
+            names = [names] if isinstance(names, str) else names
+            return [os.path.relpath(os.path.join(REPO, os.path.dirname(path), n), REPO)
+                    for n in names if '::' not in n]
+    return []
+
+
+def _without_neck(cfg: Config) -> dict:
+    d = cfg.to_dict()
+    d['model'].pop('neck')
+    return d
+
+
+def test_xatten_configs_are_found():
+    assert 'configs/coseg/coseg_xatten_cocostuff.py' in XATTEN
+    assert 'configs/coseg/zero-shot/coseg_xatten_pc459.py' in XATTEN
+    assert len(XATTEN) == 5
+
+
+@pytest.mark.parametrize('path', XATTEN)
+def test_xatten_config_inherits_the_xatten_model_base(path):
+    assert XATTEN_BASE in _bases(path), f'{path} does not list {XATTEN_BASE} in _base_'
+    neck = Config.fromfile(os.path.join(REPO, path)).model.neck
+    assert neck == Config.fromfile(os.path.join(REPO, XATTEN_BASE)).model.neck
+    assert neck.mode == 'xatten' and neck.encoder_depth == 4 and neck.decoder_depth == 4
+
+
+@pytest.mark.parametrize('path', XATTEN)
+def test_xatten_config_differs_from_prefix_in_the_neck_only(path):
+    xatten = Config.fromfile(os.path.join(REPO, path))
+    prefix = Config.fromfile(os.path.join(REPO, path.replace('coseg_xatten_', 'coseg_prefix_')))
+    assert _without_neck(xatten) == _without_neck(prefix)
+    assert prefix.model.neck.mode == 'prefix' and xatten.model.neck.mode == 'xatten'
