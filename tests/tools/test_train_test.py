@@ -36,7 +36,7 @@ def test_tiny_train_then_test(tmp_path):
                                   'coseg_prefix_tiny-r18_cocostuff'])
 def test_other_necks_and_backbones_train_and_test(tmp_path, name):
     make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
-    config = os.path.join(REPO, 'configs/coseg', name + '.py')
+    config = os.path.join(REPO, 'configs/tiny', name + '.py')
     short = ['--cfg-options', 'train_cfg.max_iters=40', 'train_cfg.val_interval=40',
              'default_hooks.checkpoint.interval=40']
     train = run_tool('train.py', config, '--work-dir', 'wd', *short, cwd=str(tmp_path))
@@ -51,7 +51,7 @@ def test_other_necks_and_backbones_train_and_test(tmp_path, name):
 
 def test_no_train_baseline_runs_under_tools_test_without_checkpoint(tmp_path):
     make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
-    config = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+    config = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
     result = run_tool('test.py', config, '--work-dir', 'wd', cwd=str(tmp_path))
     assert result.returncode == 0, result.stdout[-4000:]
     assert re.search(r'Iter\(test\) \[8/8\].*mIoU: [\d.]+', result.stdout)
@@ -76,7 +76,7 @@ def test_corrupt_image_is_named(tmp_path):
     make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
     bad = tmp_path / 'data/tiny/coco_stuff164k/images/val2017/000000000003.jpg'
     bad.write_bytes(b'not a jpeg')
-    config = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+    config = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
     result = run_tool('test.py', config, cwd=str(tmp_path))
     assert result.returncode != 0
     assert 'failed to load image: data/tiny/coco_stuff164k/images/val2017/000000000003.jpg' in \
@@ -91,7 +91,7 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
-    cfg = Config.fromfile(os.path.join(REPO, 'configs/coseg/coseg_xatten_tiny_cocostuff.py'))
+    cfg = Config.fromfile(os.path.join(REPO, 'configs/tiny/coseg_xatten_tiny_cocostuff.py'))
     state = MODELS.build(cfg.model).state_dict()
     torch.save(dict(state_dict=state, meta=dict()), tmp_path / 'xatten.pth')
     result = run_tool('test.py', TINY_CONFIG, 'xatten.pth', cwd=str(tmp_path))

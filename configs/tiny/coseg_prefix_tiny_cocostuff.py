@@ -1,7 +1,7 @@
 # A tiny CoSeg-Prefix for the demo and the tests: a tiny random CLIP saved in HuggingFace
 # format and tiny data in COCO-Stuff-164k's layout, both made by tools/make_tiny_assets.py
 # under data/tiny/ (paths relative to the working directory).
-_base_ = ['./coseg_prefix_cocostuff.py']
+_base_ = ['../coseg/coseg_prefix_cocostuff.py']
 
 tiny_clip_init_cfg = dict(type='Pretrained', source='huggingface', checkpoint='data/tiny/clip')
 data_root = 'data/tiny/coco_stuff164k'
