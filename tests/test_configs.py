@@ -16,7 +16,7 @@ TINY = {
     **{f'model.rank_backbone.{k}': v for k, v in TINY_BACKBONE.items() if k != 'out_indices'},
     **{f'model.text_encoder.{k}': v for k, v in TINY_TEXT_ENCODER.items()},
     **{f'model.cond_text_encoder.{k}': v for k, v in TINY_TEXT_ENCODER.items()},
-    'model.neck.num_tokens': 3, 'model.neck.in_channels': TINY_PROJECTION_DIM,
+    'model.neck.num_slots': 3, 'model.neck.in_channels': TINY_PROJECTION_DIM,
     'model.neck.embed_dims': 16, 'model.neck.out_channels': TINY_PROJECTION_DIM,
     'model.neck.depth': 1, 'model.neck.encoder_depth': 1, 'model.neck.decoder_depth': 1,
     'model.decode_head.in_channels': TINY_BACKBONE['embed_dims'],
@@ -51,7 +51,7 @@ def test_main_config_at_real_size_runs_a_forward():
     """The real ViT-B/16 config is consistent (random weights; nothing is downloaded)."""
     cfg = Config.fromfile(os.path.join(REPO, 'configs/coseg/coseg_prefix_cocostuff.py'))
     model = MODELS.build(cfg.model)
-    assert model.neck.num_tokens == 20 and len(model.neck.blocks.resblocks) == 8
+    assert model.neck.num_slots == 20 and len(model.neck.blocks.resblocks) == 8
     assert model.decode_head.channels == 128
     model.set_vocabulary(['sky', 'sea', 'sand', 'person'], split='test')
     model.eval()

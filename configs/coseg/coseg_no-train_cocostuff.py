@@ -5,6 +5,8 @@ _base_ = [
     'mmseg::_base_/datasets/coco-stuff164k.py',
     'mmseg::_base_/default_runtime.py',
 ]
+# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick").
+model = dict(test_vocabulary='coco_stuff')
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(352, 352), keep_ratio=False),

@@ -1,8 +1,9 @@
 """Datasets, transforms and vocabularies that mmseg lacks (registered on import)."""
+from .ade20k_847 import ADE20K847Dataset
 from .coco_object import COCOObjectDataset
 from .pascal_context_459 import PascalContext459Dataset
 from .transforms import LoadUInt16Annotations
-from .vocabularies import VOCABULARIES, get_vocabulary
+from .vocabularies import VOCABULARIES, check_vocabulary, parse_vocabulary
 
-__all__ = ['COCOObjectDataset', 'PascalContext459Dataset', 'LoadUInt16Annotations',
-           'VOCABULARIES', 'get_vocabulary']
+__all__ = ['ADE20K847Dataset', 'COCOObjectDataset', 'PascalContext459Dataset',
+           'LoadUInt16Annotations', 'VOCABULARIES', 'check_vocabulary', 'parse_vocabulary']

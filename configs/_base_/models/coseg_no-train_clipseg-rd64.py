@@ -40,7 +40,6 @@ model = dict(
         type='FiLMCLIPSegHead',
         in_channels=768,
         channels=64,
-        num_classes=171,
         cond_channels=512,
         num_layers=3,
         num_heads=4,
@@ -49,7 +48,7 @@ model = dict(
         complex_upsample=True,
         mask_threshold=0.3,
         init_cfg=clipseg_init_cfg),
-    top_k=20,
+    num_slots=20,
     test_vocabulary=None,
     test_cfg=dict(mode='whole'))
 

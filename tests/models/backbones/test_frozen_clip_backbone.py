@@ -32,7 +32,7 @@ def test_parity_with_transformers(tiny_clip_dir, size):
         torch.testing.assert_close(out['layers'][k], expected[:, 1:], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(out['layers_cls'][k], expected[:, 0], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(out['image_embed'], ref_embed, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(out['tokens'], ref_tokens[:, 1:], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out['visual_tokens'], ref_tokens[:, 1:], atol=1e-5, rtol=1e-5)
     # The layers really are different blocks' outputs.
     assert not torch.allclose(out['layers'][0], out['layers'][1])
 
@@ -64,7 +64,7 @@ def test_frozen():
     assert not backbone.training and not any(m.training for m in backbone.modules())
     images = tiny_clip_images(1).requires_grad_(True)
     out = backbone(images)
-    for tensor in out['layers'] + out['layers_cls'] + [out['tokens'], out['image_embed']]:
+    for tensor in out['layers'] + out['layers_cls'] + [out['visual_tokens'], out['image_embed']]:
         assert tensor.grad_fn is None and not tensor.requires_grad
 
 
@@ -88,7 +88,7 @@ def test_partial_passes_equal_the_full_one():
     full = backbone(images)
     pooled = backbone(images, final='image_embed')
     truncated = backbone(images, final='none')
-    assert 'tokens' not in pooled and 'tokens' not in truncated
+    assert 'visual_tokens' not in pooled and 'visual_tokens' not in truncated
     assert 'image_embed' not in truncated
     torch.testing.assert_close(pooled['image_embed'], full['image_embed'], atol=1e-5, rtol=1e-5)
     for part in (pooled, truncated):
@@ -106,3 +106,21 @@ def test_partial_passes_equal_the_full_one():
         hook.remove()
     with pytest.raises(ValueError, match="final='all'"):
         backbone(images, final='all')
+
+
+def test_weights_held_in_bfloat16(tiny_clip_dir):
+    """weights_dtype='bfloat16': weights stored in bf16 (loaded and cast on copy); outputs
+    close to float32's, in float32 without autocast and in bf16 under it."""
+    init = dict(type='Pretrained', source='huggingface', checkpoint=tiny_clip_dir)
+    ref, low = build(init), build(init, weights_dtype='bfloat16')
+    assert all(p.dtype == torch.bfloat16 for p in low.parameters())
+    images = tiny_clip_images(2)
+    expected, out = ref(images), low(images)
+    assert out['visual_tokens'].dtype == torch.float32
+    for a, b in zip(expected['layers'] + [expected['visual_tokens']],
+                    out['layers'] + [out['visual_tokens']]):
+        torch.testing.assert_close(b, a, atol=0.1, rtol=0.05)  # bf16: 8 bits of mantissa
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert low(images)['visual_tokens'].dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="weights_dtype must be one of"):
+        build(weights_dtype='float64')
