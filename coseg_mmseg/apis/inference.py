@@ -131,8 +131,8 @@ def slot_predictions(model: nn.Module, image: Image, vocabulary: Vocabulary, *,
     """
     model.set_vocabulary(vocabulary, split='test')
     all_names = model.vocabulary_names('test') + (model.unlabeled_name, )
-    inputs, _ = prepare_inputs(model, image)
-    out = model._forward(inputs)
+    inputs, samples = prepare_inputs(model, image)
+    out = model._forward(inputs, samples)
     probs = model.decode_head.name_slots(out)[0]  # (N, K + 1)
     result = []
     for n in range(probs.shape[0]):

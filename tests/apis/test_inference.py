@@ -87,8 +87,9 @@ def test_slots_are_named_as_the_model_labels_pixels(in_workspace, config):
     assert present and present <= set(best)
     if config == NO_TRAIN_TINY:
         from coseg_mmseg.apis.inference import prepare_inputs
-        inputs, _ = prepare_inputs(model, IMAGE)
-        ranked = model.extract_feat(inputs)['slot_classes'][0].tolist()
+        inputs, samples = prepare_inputs(model, IMAGE)
+        ranked = model.extract_feat(inputs, [s.metainfo for s in samples])['slot_classes']
+        ranked = ranked[0].tolist()
         assert best == [WORDS[i] for i in ranked]
         assert all(s['labels'][0][1] == 1.0 for s in slots)
 

@@ -1,7 +1,11 @@
 # The no-training baseline (paper, sections 3.3 and 3.6): CLIP ViT-B/16 ranks the vocabulary,
 # pretrained CLIPSeg rd64-refined draws the masks of the top-k labels. Run it with
 # `tools/test.py CONFIG` (no checkpoint: the weights below are loaded).
-_base_ = ['./clip_data_preprocessor.py']
+# Inputs: the data preprocessor prepares CLIPSeg's (ImageNet's statistics; the test pipelines
+# squash images to 352 x 352 with PIL's bilinear resize, as CLIPSegProcessor does); the model
+# derives the ranking CLIP's input from it (centre square, bicubic to rank_size, CLIP's
+# statistics), as CLIPImageProcessor makes it from the file.
+_base_ = ['./clipseg_data_preprocessor.py']
 custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
 
 clip_init_cfg = dict(

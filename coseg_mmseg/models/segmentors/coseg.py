@@ -1,5 +1,5 @@
 """CoSeg: frozen CLIP + coexistence tokens + FiLM CLIPSeg decoder, as an mmseg segmentor."""
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
 from mmseg.registry import MODELS
@@ -58,11 +58,13 @@ class CoSeg(CoSegBase):
             self.feature_cache.put(sample, image, single)
         return feats
 
-    def extract_feat(self, inputs: Tensor) -> CoSegFeatures:
+    def extract_feat(self, inputs: Tensor,
+                     batch_img_metas: Optional[List[dict]] = None) -> CoSegFeatures:
         """Backbone + neck outputs, plus ``vocab_embeds`` of the current split.
 
         Args:
             inputs: (B, 3, H, W) normalised images.
+            batch_img_metas: Unused: CoSeg reads the whole input.
         """
         feats = self.neck(self.backbone(inputs))
         feats['vocab_embeds'] = self.vocabulary_embeddings('train' if self.training else 'test')

@@ -21,10 +21,10 @@ Test vocabulary, first found: the config's ``model.test_vocabulary``; the last
 the test set's classes); the checkpoint's ``dataset_meta`` classes; the classes of the config's
 test dataset (``model.cfg``, set by ``init_model``).
 """
-from typing import Dict, Optional, Sequence, Tuple
+from abc import abstractmethod
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
@@ -34,6 +34,7 @@ from mmseg.utils import OptSampleList, SampleList, get_classes
 from torch import Tensor
 
 from ...datasets.vocabularies import Vocabulary, check_vocabulary, parse_vocabulary
+from ..features import CoSegFeatures, HeadOutputs
 from ..utils.frozen_weights import is_frozen_pretrained, save_frozen_as_reference
 from ..utils.label_ids import check_label_ids
 
@@ -268,7 +269,18 @@ class CoSegBase(EncoderDecoder):
                                  pred_sem_seg=PixelData(data=self.scores_to_labels(scores))))
         return data_samples
 
-    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None) -> Dict[str, Tensor]:
-        """Raw head outputs (:class:`~coseg_mmseg.models.features.HeadOutputs`)."""
+    @abstractmethod
+    def extract_feat(self, inputs: Tensor,
+                     batch_img_metas: Optional[List[dict]] = None) -> CoSegFeatures:
+        """The head's input for ``inputs`` (B, 3, H, W); the metas say where each image is."""
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """(B, K, H, W) class scores at the input size."""
+        return self.decode_head.predict(self.extract_feat(inputs, batch_img_metas),
+                                        batch_img_metas, self.test_cfg)
+
+    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None) -> HeadOutputs:
+        """Raw head outputs; pass ``data_samples`` to see the images as :meth:`predict` does."""
         self.load_unloaded_pretrained()
-        return self.decode_head.forward(self.extract_feat(inputs))
+        metas = None if data_samples is None else [s.metainfo for s in data_samples]
+        return self.decode_head.forward(self.extract_feat(inputs, metas))

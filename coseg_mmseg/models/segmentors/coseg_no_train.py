@@ -1,5 +1,5 @@
 """CoSegNoTrain: the paper's no-training baseline (CLIP ranks labels, CLIPSeg draws masks)."""
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch.nn.functional as F
 from mmseg.registry import MODELS
@@ -7,6 +7,7 @@ from torch import Tensor
 
 from ..features import CoSegFeatures
 from ..text_encoders import check_templates
+from ..utils.clip_inputs import clip_rank_inputs
 from .coseg_base import CoSegBase
 
 RANKINGS = ('separate', 'shared')
@@ -30,6 +31,15 @@ class CoSegNoTrain(CoSegBase):
     ``backbone.out_indices``, and a pass that only ranks computes its last block for the CLS
     token alone.
 
+    Inputs: the data preprocessor prepares CLIPSeg's input (ImageNet's statistics, 352 x 352
+    squashed, as ``CLIPSegProcessor``). The ranking pass sees what CLIP expects, derived from
+    it by :meth:`rank_inputs`: the original image (the samples' ``img_shape`` and
+    ``ori_shape`` locate it) resized so that its shortest edge is ``rank_size`` with
+    antialiased bicubic resampling, its central square, CLIP's statistics
+    (:mod:`coseg_mmseg.models.utils.clip_inputs` names the sources). This is made for
+    ``test_cfg.mode='whole'`` (the configs'): under ``'slide'`` mmseg gives each window's shape
+    as ``img_shape``, and each window would be ranked as a squashed copy of the whole image.
+
     Args:
         backbone: CLIPSeg's CLIP image encoder (:class:`FrozenCLIPBackbone`, ``out_indices``
             = CLIPSeg's ``extract_layers``), run at the input size (352 for rd64-refined).
@@ -38,7 +48,8 @@ class CoSegNoTrain(CoSegBase):
         cond_text_encoder: CLIPSeg's text tower giving the conditioning embeddings (raw
             projected features); ``None`` uses ``text_encoder``'s tower.
         rank_backbone: CLIP image encoder for the ranking, run at ``rank_size`` (the paper's
-            separate pass); ``None`` ranks with the pooled embedding of ``backbone``'s pass.
+            separate pass); ``None`` ranks with the pooled embedding of ``backbone``'s pass
+            (which sees CLIPSeg's input: the whole image, squashed, ImageNet's statistics).
         rank_size: Input side of the ranking pass.
         num_slots: N, the labels kept per image (20); the whole vocabulary when it is smaller.
         cond_templates: Templates of the CLIPSeg prompts.
@@ -69,24 +80,53 @@ class CoSegNoTrain(CoSegBase):
         """``'separate'`` (own CLIP pass at ``rank_size``) or ``'shared'`` (CLIPSeg's pass)."""
         return 'shared' if self.rank_backbone is None else 'separate'
 
-    def rank_labels(self, inputs: Tensor, image_embed: Optional[Tensor], vocab: Tensor) -> Tensor:
+    def rank_inputs(self, inputs: Tensor,
+                    batch_img_metas: Optional[List[dict]] = None) -> Tensor:
+        """The ranking pass's input, as ``CLIPImageProcessor`` makes it from the image file.
+
+        Args:
+            inputs: (B, 3, H, W) images normalised by ``data_preprocessor`` (its ``mean`` /
+                ``std``, read here; none: pixels).
+            batch_img_metas: Per image ``img_shape`` (the resized image inside the padded
+                input) and ``ori_shape`` (the file's); ``None``, or a key missing: the input
+                is taken as the image itself.
+
+        Returns:
+            (B, 3, rank_size, rank_size) CLIP-normalised centre crops.
+        """
+        metas = batch_img_metas or [{}] * inputs.shape[0]
+        img_shapes = [meta.get('img_shape', inputs.shape[-2:]) for meta in metas]
+        ori_shapes = [meta.get('ori_shape', shape) for meta, shape in zip(metas, img_shapes)]
+        pre = self.data_preprocessor
+        return clip_rank_inputs(inputs, input_mean=getattr(pre, 'mean', None),
+                                input_std=getattr(pre, 'std', None), size=self.rank_size,
+                                img_shapes=img_shapes, ori_shapes=ori_shapes)
+
+    def rank_labels(self, inputs: Tensor, image_embed: Optional[Tensor], vocab: Tensor,
+                    batch_img_metas: Optional[List[dict]] = None) -> Tensor:
         """Indices (B, N) of the N classes most similar to each image, best first.
 
         Args:
-            inputs: (B, 3, H, W) normalised images.
+            inputs: (B, 3, H, W) images normalised by ``data_preprocessor``.
             image_embed: (B, D) pooled embedding of the segmentation pass; ``None`` with a
                 ``rank_backbone``.
             vocab: (K, D) unit-norm text embeddings.
+            batch_img_metas: As in :meth:`rank_inputs`.
         """
         if self.rank_backbone is not None:
-            small = F.interpolate(inputs, size=(self.rank_size, self.rank_size),
-                                  mode='bilinear', align_corners=False)
-            image_embed = self.rank_backbone(small, final='image_embed')['image_embed']  # (B, D)
+            image_embed = self.rank_backbone(self.rank_inputs(inputs, batch_img_metas),
+                                             final='image_embed')['image_embed']  # (B, D)
         sims = F.normalize(image_embed, dim=-1) @ vocab.t()  # (B, K)
         return sims.topk(min(self.num_slots, vocab.shape[0]), dim=1).indices
 
-    def extract_feat(self, inputs: Tensor) -> CoSegFeatures:
+    def extract_feat(self, inputs: Tensor,
+                     batch_img_metas: Optional[List[dict]] = None) -> CoSegFeatures:
         """CLIPSeg's activations plus the top-N labels as slots.
+
+        Args:
+            inputs: (B, 3, H, W) images normalised by ``data_preprocessor``.
+            batch_img_metas: Where the ranking pass finds each original image
+                (:meth:`rank_inputs`).
 
         Returns:
             The backbone's features with ``slot_embeds`` (B, N, D) the labels' CLIPSeg
@@ -96,7 +136,8 @@ class CoSegNoTrain(CoSegBase):
         # CLIPSeg reads blocks out_indices only; the shared ranking adds the pooled embedding.
         feats = self.backbone(inputs, final='none' if self.ranking == 'separate' else 'image_embed')
         vocab = self.vocabulary_embeddings('test')  # (K + 1, D), "unlabeled" last
-        top = self.rank_labels(inputs, feats.get('image_embed'), vocab[:-1])  # (B, N)
+        top = self.rank_labels(inputs, feats.get('image_embed'), vocab[:-1],
+                               batch_img_metas)  # (B, N)
         cond_encoder = self.cond_text_encoder or self.text_encoder
         cond = cond_encoder.encode(self.vocabulary_names('test'), templates=self.cond_templates,
                                    normalize=False)  # (K, D)

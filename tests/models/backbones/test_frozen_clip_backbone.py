@@ -107,20 +107,3 @@ def test_partial_passes_equal_the_full_one():
     with pytest.raises(ValueError, match="final='all'"):
         backbone(images, final='all')
 
-
-def test_weights_held_in_bfloat16(tiny_clip_dir):
-    """weights_dtype='bfloat16': weights stored in bf16 (loaded and cast on copy); outputs
-    close to float32's, in float32 without autocast and in bf16 under it."""
-    init = dict(type='Pretrained', source='huggingface', checkpoint=tiny_clip_dir)
-    ref, low = build(init), build(init, weights_dtype='bfloat16')
-    assert all(p.dtype == torch.bfloat16 for p in low.parameters())
-    images = tiny_clip_images(2)
-    expected, out = ref(images), low(images)
-    assert out['visual_tokens'].dtype == torch.float32
-    for a, b in zip(expected['layers'] + [expected['visual_tokens']],
-                    out['layers'] + [out['visual_tokens']]):
-        torch.testing.assert_close(b, a, atol=0.1, rtol=0.05)  # bf16: 8 bits of mantissa
-    with torch.autocast('cpu', dtype=torch.bfloat16):
-        assert low(images)['visual_tokens'].dtype == torch.bfloat16
-    with pytest.raises(ValueError, match="weights_dtype must be one of"):
-        build(weights_dtype='float64')
