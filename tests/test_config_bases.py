@@ -17,15 +17,24 @@ XATTEN = sorted(
 
 
 def _bases(path: str) -> list:
-    """The `_base_` list of a config file, as paths relative to the repository root."""
+    """The `_base_` files a config inherits, directly or not, relative to the repository root."""
     tree = ast.parse(open(os.path.join(REPO, path)).read())
     for node in tree.body:
         if isinstance(node, ast.Assign) and node.targets[0].id == '_base_':
             names = ast.literal_eval(node.value)
             names = [names] if isinstance(names, str) else names
-            return [os.path.relpath(os.path.join(REPO, os.path.dirname(path), n), REPO)
-                    for n in names if '::' not in n]
+            direct = [os.path.relpath(os.path.join(REPO, os.path.dirname(path), n), REPO)
+                      for n in names if '::' not in n]
+            return direct + [b for d in direct for b in _bases(d)]
     return []
+
+
+def _sets_the_neck(path: str) -> bool:
+    """Whether the config file itself writes ``model = dict(neck=...)``."""
+    tree = ast.parse(open(os.path.join(REPO, path)).read())
+    return any(isinstance(node, ast.Assign) and node.targets[0].id == 'model'
+               and isinstance(node.value, ast.Call)
+               and any(k.arg == 'neck' for k in node.value.keywords) for node in tree.body)
 
 
 def _without_neck(cfg: Config) -> dict:
@@ -37,12 +46,14 @@ def _without_neck(cfg: Config) -> dict:
 def test_xatten_configs_are_found():
     assert 'configs/coseg/coseg_xatten_cocostuff.py' in XATTEN
     assert 'configs/coseg/zero-shot/coseg_xatten_pc459.py' in XATTEN
-    assert len(XATTEN) == 5
+    assert 'configs/coseg/coseg_xatten_1xb64-bf16_cocostuff.py' in XATTEN
+    assert len(XATTEN) >= 9  # 3 COCO-Stuff + VOC-20, PC-59, PC-459, COCO-Object, A-150, A-847
 
 
 @pytest.mark.parametrize('path', XATTEN)
 def test_xatten_config_inherits_the_xatten_model_base(path):
-    assert XATTEN_BASE in _bases(path), f'{path} does not list {XATTEN_BASE} in _base_'
+    assert XATTEN_BASE in _bases(path), f'{path} does not inherit {XATTEN_BASE}'
+    assert not _sets_the_neck(path), f'{path} overrides the neck instead of using {XATTEN_BASE}'
     neck = Config.fromfile(os.path.join(REPO, path)).model.neck
     assert neck == Config.fromfile(os.path.join(REPO, XATTEN_BASE)).model.neck
     assert neck.mode == 'xatten' and neck.encoder_depth == 4 and neck.decoder_depth == 4

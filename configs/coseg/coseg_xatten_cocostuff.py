@@ -11,5 +11,6 @@ train_dataloader = dict(batch_size=8, num_workers=4)
 # batch 32 = 8 per GPU x 4 GPUs; mmengine rescales the LR if another total is used.
 auto_scale_lr = dict(enable=False, base_batch_size=32)
 log_processor = dict(by_epoch=True)
-# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick").
-model = dict(vocabulary='coco_stuff')
+# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick"), for training
+# and testing; mmseg's inference APIs read the test vocabulary from here too.
+model = dict(vocabulary='coco_stuff', test_vocabulary='coco_stuff')
