@@ -28,7 +28,6 @@ from mmengine.structures import PixelData
 from mmseg.visualization import SegLocalVisualizer
 
 from coseg_mmseg.apis import init_model, parse_vocabulary, segment, slot_predictions
-from coseg_mmseg.models.text_encoders import check_vocabulary
 from coseg_mmseg.utils import (UserError, add_debug_argument, check_checkpoint_file,
                                explain_load_error, load_config, run_tool)
 
@@ -112,8 +111,8 @@ def read_image(path: str) -> np.ndarray:
 def read_vocabulary(text: str) -> tuple:
     """The names of ``--vocab``, or a :class:`UserError` naming what is wrong with it."""
     try:
-        return check_vocabulary(parse_vocabulary(text), what='--vocab')
-    except ValueError as exc:
+        return parse_vocabulary(text)
+    except (ValueError, TypeError) as exc:
         raise UserError(f'--vocab {text!r}: {exc}') from exc
 
 

@@ -13,14 +13,12 @@ import os
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import (UserError, add_debug_argument, check_checkpoint_file,
-                               check_data_roots, explain_data_error, explain_load_error,
-                               finish_distributed, load_tool_config, prepare_distributed,
-                               retain_freed_memory, run_tool)
+from coseg_mmseg.utils import (UserError, add_debug_argument, as_test_config,
+                               check_checkpoint_file, check_data_roots, finish_distributed,
+                               load_tool_config, prepare_distributed, retain_freed_memory,
+                               run_test, run_tool)
 
 
 def parse_args() -> argparse.Namespace:
@@ -83,27 +81,6 @@ def enable_tta(cfg: Config, config: str) -> None:
     cfg.model = cfg.tta_model
 
 
-def load_checkpoint_strictly(runner: Runner, checkpoint: str, config: str) -> None:
-    """Load every weight of the model from ``checkpoint``, or fail naming what does not fit.
-
-    mmengine's runner loads non-strictly and only prints mismatches: a checkpoint of another
-    architecture would then be evaluated with random weights in its place.
-
-    Raises:
-        UserError: The file is no checkpoint, or its weights do not fit (counted, the first
-            keys named).
-    """
-    try:
-        runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
-    except Exception as exc:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        model = getattr(model, 'module', model)  # the segmentor inside a --tta model
-        error = explain_load_error(exc, checkpoint, f'the {type(model).__name__} of {config}')
-        if error is None:
-            raise
-        raise error from exc
-
-
 def main() -> None:
     args = parse_args()
     cfg = load_tool_config(args.config, launcher=args.launcher, cfg_options=args.cfg_options,
@@ -117,23 +94,12 @@ def main() -> None:
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    as_test_config(cfg)  # the test loop alone: zero-shot configs carry mmseg's train loaders
     check_data_roots(cfg, loaders=('test_dataloader', ))
     prepare_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
         retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
-    runner = Runner.from_cfg(cfg)
-    if args.checkpoint is None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        model.init_weights()
-    else:
-        load_checkpoint_strictly(runner, args.checkpoint, args.config)
-    try:
-        runner.test()
-    except AssertionError as exc:
-        error = explain_data_error(exc)
-        if error is None:
-            raise
-        raise error from exc
+    run_test(cfg, args.checkpoint, args.config)
     finish_distributed()
 
 

@@ -15,6 +15,9 @@ PREPARE_HINT = {
                                'tools/dataset_converters/pascal_context_459.py (docs/datasets.md)',
     'COCOObjectDataset': 'prepare COCO-Stuff-164k, then run '
                          'tools/dataset_converters/coco_object.py (docs/datasets.md)',
+    'ADE20KDataset': 'unzip ADEChallengeData2016.zip to data/ade (docs/datasets.md)',
+    'ADE20K847Dataset': 'unzip ADE20K_2021_17_01 to data/ade and run '
+                        'tools/dataset_converters/ade20k_847.py (docs/datasets.md)',
 }
 
 

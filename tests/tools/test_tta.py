@@ -27,7 +27,8 @@ TWO_VIEWS = ONE_VIEW.replace(
     "[dict(type='RandomFlip', prob=0., direction='horizontal'),\n"
     "         dict(type='RandomFlip', prob=1., direction='horizontal')],\n"
     "        [dict(type='LoadAnnotations')]")
-THRESHOLD = ['--cfg-options', 'model.decode_head.mask_threshold=0.5']
+# Inside the seeded random tiny model's range of best scores: some pixels get a label, most not.
+THRESHOLD = ['--cfg-options', 'model.decode_head.mask_threshold=0.56']
 
 
 def label_maps(folder) -> dict:

@@ -5,7 +5,7 @@ HuggingFace transformers' ``CLIPSegDecoder`` (Apache-2.0), written here in our o
 parameter names equal HuggingFace's ``decoder.*`` names, so a CLIPSeg checkpoint
 (``CIDAS/clipseg-rd64-refined``) loads without renaming.
 """
-from typing import List, Optional
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +18,13 @@ from torch import Tensor, nn
 from ..clip import load_pretrained, load_submodule_weights
 from ..features import CoSegFeatures, HeadOutputs
 from ..utils.coexistence_targets import coexistence_targets
+from ..utils.set_matching import hungarian_targets
+from ..utils.transformer_layers import build_activation
+
+INFERENCE_RULES = ('paper', 'authors')
+TARGET_ASSIGNMENTS = ('area', 'hungarian')
+LAYER_ORDERS = ('deep_first', 'shallow_first')
+MATCHING_COSTS = ('bce', 'dice', 'name')
 
 
 class CLIPSegAttention(nn.Module):
@@ -38,26 +45,28 @@ class CLIPSegAttention(nn.Module):
 
 
 class CLIPSegMLP(nn.Module):
-    """``fc1 -> ReLU -> fc2``."""
+    """``fc1 -> act -> fc2`` (CLIPSeg: ReLU)."""
 
-    def __init__(self, dims: int, hidden_dims: int) -> None:
+    def __init__(self, dims: int, hidden_dims: int, act: str = 'relu') -> None:
         super().__init__()
         self.fc1 = nn.Linear(dims, hidden_dims)
+        self.act = build_activation(act)
         self.fc2 = nn.Linear(hidden_dims, dims)
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., dims) -> (..., dims)."""
-        return self.fc2(F.relu(self.fc1(x)))
+        return self.fc2(self.act(self.fc1(x)))
 
 
 class CLIPSegDecoderLayer(nn.Module):
     """Post-norm transformer layer: ``ln1(x + attn(x))`` then ``ln2(x + mlp(x))``."""
 
-    def __init__(self, dims: int, num_heads: int, ffn_channels: int, eps: float = 1e-5) -> None:
+    def __init__(self, dims: int, num_heads: int, ffn_channels: int, eps: float = 1e-5,
+                 act: str = 'relu') -> None:
         super().__init__()
         self.self_attn = CLIPSegAttention(dims, num_heads)
         self.layer_norm1 = nn.LayerNorm(dims, eps=eps)
-        self.mlp = CLIPSegMLP(dims, ffn_channels)
+        self.mlp = CLIPSegMLP(dims, ffn_channels, act)
         self.layer_norm2 = nn.LayerNorm(dims, eps=eps)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -84,6 +93,13 @@ class FiLMCLIPSegHead(BaseDecodeHead):
     knobs here: the classes follow the vocabulary in use (see
     :class:`~coseg_mmseg.models.segmentors.CoSegBase`).
 
+    The defaults are CLIPSeg's decoder and the CoSeg paper's targets and inference; the options
+    ``film_layer=(0, 1, 2)``, ``layer_order='shallow_first'``, ``decoder_act='gelu'``,
+    ``mask_head_act='gelu'``, ``mask_head_padding='replicate'`` and
+    ``inference_rule='authors'`` give the decoder and inference of the authors' released code,
+    and ``target_assignment='hungarian'`` set matching (docs/recipes.md). None of them renames a
+    parameter: CLIPSeg weights load under every option.
+
     Args:
         in_channels: Width C of the backbone activations (768).
         channels: CLIPSeg's ``reduce_dim`` (64 for rd64, 128 in the CoSeg paper).
@@ -94,12 +110,30 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         patch_size: Backbone patch size: the upsampling factor (16).
         complex_upsample: CLIPSeg's "complex" transposed convolution (rd64-refined) instead of
             a single ``ConvTranspose2d``.
-        film_layer: Step after whose reduction FiLM is applied (CLIPSeg's
-            ``conditional_layer``, 0).
+        film_layer: Step (or steps) after whose reduction FiLM is applied, with the same
+            ``film_mul`` / ``film_add`` each time: CLIPSeg's ``conditional_layer``, 0 (once,
+            after the first reduction); the authors' code: ``(0, 1, 2)``, before every
+            decoder block.
+        layer_order: ``'deep_first'`` (CLIPSeg: ``reduces[0]`` reads the deepest activation)
+            or ``'shallow_first'`` (the authors' code: layers 3, 6, 9 in that order).
+        decoder_act: Activation of the decoder layers' MLPs: ``'relu'`` (CLIPSeg) or
+            ``'gelu'`` (the authors' code).
+        mask_head_act: Activation between the "complex" upsampling convolutions: ``'relu'``
+            (CLIPSeg) or ``'gelu'`` (the authors' code).
+        mask_head_padding: ``padding_mode`` of the complex head's 3x3 convolution:
+            ``'zeros'`` (CLIPSeg) or ``'replicate'`` (the authors' code).
         use_cls_token: Run the decoder over the CLS token too, as CLIPSeg does (needed to
             reproduce its masks exactly).
-        mask_threshold: A pixel gets a label only where some slot's mask probability reaches
-            it (paper: 0.3).
+        mask_threshold: A pixel gets a label only where its score reaches it (paper: 0.3 on
+            the mask probability); the score depends on ``inference_rule``
+            (:meth:`slot_scores`).
+        inference_rule: How masks and slot labels become class scores (:meth:`slot_scores`):
+            ``'paper'`` or ``'authors'``.
+        target_assignment: Which slot learns which ground-truth class: ``'area'`` (the
+            paper's: classes by decreasing area, :func:`coexistence_targets`) or
+            ``'hungarian'`` (set matching, :func:`hungarian_targets`).
+        matching_costs: Weights of the set-matching costs, ``dict(bce=1.0, dice=1.0,
+            name=1.0)`` (missing keys keep these defaults); only with ``'hungarian'``.
         loss_decode: The loss config (:class:`CoSegLoss`).
         ignore_index: Label of pixels without class.
         init_cfg: ``dict(type='Pretrained', checkpoint='CIDAS/clipseg-rd64-refined',
@@ -108,34 +142,70 @@ class FiLMCLIPSegHead(BaseDecodeHead):
 
     def __init__(self, *, in_channels: int = 768, channels: int = 64, cond_channels: int = 512,
                  num_layers: int = 3, num_heads: int = 4, ffn_channels: int = 2048,
-                 patch_size: int = 16, complex_upsample: bool = True, film_layer: int = 0,
-                 use_cls_token: bool = True, mask_threshold: float = 0.3, loss_decode: Optional[dict] = None,
+                 patch_size: int = 16, complex_upsample: bool = True,
+                 film_layer: Union[int, Sequence[int]] = 0, use_cls_token: bool = True,
+                 mask_threshold: float = 0.3, loss_decode: Optional[dict] = None,
                  ignore_index: int = 255, align_corners: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 layer_order: str = 'deep_first',
+                 decoder_act: str = 'relu', mask_head_act: str = 'relu',
+                 mask_head_padding: str = 'zeros', inference_rule: str = 'paper',
+                 target_assignment: str = 'area',
+                 matching_costs: Optional[dict] = None) -> None:
         super().__init__(
             in_channels, channels, num_classes=1, out_channels=1, threshold=mask_threshold,
             dropout_ratio=0.0, loss_decode=loss_decode or dict(type='CoSegLoss'),
             ignore_index=ignore_index, align_corners=align_corners, init_cfg=init_cfg)
         del self.conv_seg  # masks come from the transposed convolutions
-        if not 0 <= film_layer < num_layers:
-            raise ValueError(f'decode_head.film_layer={film_layer} must be in 0..{num_layers - 1}')
+        film_layers = (film_layer, ) if isinstance(film_layer, int) else tuple(film_layer)
+        if not film_layers or not all(isinstance(i, int) and 0 <= i < num_layers
+                                      for i in film_layers):
+            raise ValueError(f'decode_head.film_layer={film_layer} must be a step in '
+                             f'0..{num_layers - 1} or a non-empty list of them')
         if complex_upsample and patch_size % 4:
             raise ValueError(f'decode_head.complex_upsample needs patch_size divisible by 4, '
                              f'got {patch_size}')
+        for key, value, allowed in (('layer_order', layer_order, LAYER_ORDERS),
+                                    ('inference_rule', inference_rule, INFERENCE_RULES),
+                                    ('target_assignment', target_assignment, TARGET_ASSIGNMENTS),
+                                    ('mask_head_padding', mask_head_padding,
+                                     ('zeros', 'replicate')),
+                                    ('decoder_act', decoder_act, ('relu', 'gelu')),
+                                    ('mask_head_act', mask_head_act, ('relu', 'gelu'))):
+            if value not in allowed:
+                raise ValueError(f'decode_head.{key} must be one of {allowed}, got {value!r}')
+        if inference_rule == 'authors' and mask_threshold <= 0:
+            raise ValueError(f'decode_head.mask_threshold={mask_threshold} must be > 0 with '
+                             f"inference_rule='authors': pixels that no kept slot claims score "
+                             f'0 and only a positive threshold leaves them without a label')
+        costs = dict(bce=1.0, dice=1.0, name=1.0)
+        unknown = set(matching_costs or {}) - set(MATCHING_COSTS)
+        if unknown:
+            raise ValueError(f'decode_head.matching_costs has unknown keys {sorted(unknown)}; '
+                             f'expected some of {MATCHING_COSTS}')
+        costs.update(matching_costs or {})
         self.num_layers = num_layers
         self.film_layer = film_layer
+        self.film_layers = film_layers
+        self.layer_order = layer_order
+        self.inference_rule = inference_rule
+        self.target_assignment = target_assignment
+        self.matching_costs = costs
         self.use_cls_token = use_cls_token
         self.mask_threshold = mask_threshold
         self.film_mul = nn.Linear(cond_channels, channels)
         self.film_add = nn.Linear(cond_channels, channels)
         self.reduces = nn.ModuleList(nn.Linear(in_channels, channels) for _ in range(num_layers))
         self.layers = nn.ModuleList(
-            CLIPSegDecoderLayer(channels, num_heads, ffn_channels) for _ in range(num_layers))
+            CLIPSegDecoderLayer(channels, num_heads, ffn_channels, act=decoder_act)
+            for _ in range(num_layers))
         if complex_upsample:
             k = patch_size // 4
             self.transposed_convolution = nn.Sequential(
-                nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.ReLU(),
-                nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k), nn.ReLU(),
+                nn.Conv2d(channels, channels, kernel_size=3, padding=1,
+                          padding_mode=mask_head_padding), build_activation(mask_head_act),
+                nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k),
+                build_activation(mask_head_act),
                 nn.ConvTranspose2d(channels // 2, 1, kernel_size=k, stride=k))
         else:
             self.transposed_convolution = nn.ConvTranspose2d(
@@ -156,7 +226,8 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         """Masks for N slot embeddings per image.
 
         Args:
-            layers: M activations (B, L, C), shallow to deep, L = h * w.
+            layers: M activations (B, L, C), shallow to deep, L = h * w; step i reads
+                ``layers[-1 - i]`` (``layer_order='deep_first'``) or ``layers[i]``.
             layers_cls: M CLS tokens (B, C), or None when ``use_cls_token`` is False.
             grid: (h, w).
             cond: (B, N, D) slot embeddings.
@@ -174,12 +245,13 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         h, w = grid
         x = None  # (B, N or 1, 1 + L, rd)
         for i in range(self.num_layers):
-            act = layers[-1 - i]  # deepest first
+            j = -1 - i if self.layer_order == 'deep_first' else i
+            act = layers[j]
             if self.use_cls_token:
-                act = torch.cat([layers_cls[-1 - i][:, None], act], dim=1)  # (B, 1 + L, C)
+                act = torch.cat([layers_cls[j][:, None], act], dim=1)  # (B, 1 + L, C)
             reduced = self.reduces[i](act)[:, None]  # (B, 1, 1 + L, rd): shared by N
             x = reduced if x is None else x + reduced
-            if i == self.film_layer:
+            if i in self.film_layers:
                 # (B, N, 1, rd) * (B, 1 or N, 1 + L, rd) + (B, N, 1, rd)
                 x = self.film_mul(cond)[:, :, None] * x + self.film_add(cond)[:, :, None]
             x = self.layers[i](x.flatten(0, 1)).unflatten(0, (B, -1))  # (B, N, 1 + L, rd)
@@ -230,10 +302,18 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             masks = resize(masks, size=gt.shape[-2:], mode='bilinear',
                            align_corners=self.align_corners)
         vocab = seg_logits['vocab_embeds']  # (K + 1, D)
-        labels, target_masks = coexistence_targets(
-            gt, num_slots=masks.shape[1], num_classes=vocab.shape[0] - 1,
-            ignore_index=self.ignore_index,
-            names=[s.metainfo.get('seg_map_path', '?') for s in batch_data_samples])
+        names = [s.metainfo.get('seg_map_path', '?') for s in batch_data_samples]
+        if self.target_assignment == 'area':
+            labels, target_masks = coexistence_targets(
+                gt, num_slots=masks.shape[1], num_classes=vocab.shape[0] - 1,
+                ignore_index=self.ignore_index, names=names)
+        else:
+            costs = self.matching_costs
+            labels, target_masks = hungarian_targets(
+                masks.detach(), self.name_slots(seg_logits).detach(), gt,
+                num_classes=vocab.shape[0] - 1, ignore_index=self.ignore_index,
+                bce_weight=costs['bce'], dice_weight=costs['dice'], name_weight=costs['name'],
+                names=names)
         return self.loss_decode(masks, target_masks, gt != self.ignore_index,
                                 seg_logits['slot_embeds'], labels, vocab)
 
@@ -257,17 +337,52 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         return (sims / self.naming_temperature).softmax(dim=-1)
 
     def slot_scores(self, outputs: HeadOutputs) -> Tensor:
-        """Per-class scores (B, K, H, W) from the N masks and their labels.
+        """Per-class scores (B, K, H, W) in [0, 1] from the N masks and their labels.
 
-        Class k scores, at each pixel, the highest mask probability among the slots named k
-        (0 where none is). Slots named "unlabeled" score nothing.
+        The segmentor labels each pixel with its best-scoring class where that score reaches
+        ``mask_threshold`` (``CoSegBase.scores_to_labels``). ``inference_rule``:
+
+        - ``'paper'``: class k scores, at each pixel, the highest mask probability among the
+          slots named k (0 where none is); the threshold applies to mask probabilities.
+        - ``'authors'`` (the authors' released code): each slot's confidence is its best
+          label probability (:meth:`name_slots`); each pixel goes to the slot maximising mask
+          probability x confidence; of the slots naming the same class only the most
+          confident is kept. The class of the pixel's slot scores that product, every other
+          class 0: a pixel whose slot is "unlabeled" or a dropped duplicate scores 0
+          everywhere and gets no label (the authors' code writes class id 0 there). The
+          threshold applies to the product; the authors' code has none (every pixel is
+          labelled), which a tiny positive ``mask_threshold`` reproduces.
+
+        Slots named "unlabeled" score nothing under either rule.
         """
+        if self.inference_rule == 'authors':
+            return self._authors_scores(outputs)
         probs = outputs['mask_logits'].sigmoid()  # (B, N, H, W)
         slot_class = self.name_slots(outputs).argmax(dim=-1)  # (B, N)
         B, N, H, W = probs.shape
         scores = probs.new_zeros(B, outputs['vocab_embeds'].shape[0], H, W)
         scores.scatter_reduce_(1, slot_class[:, :, None, None].expand(-1, -1, H, W), probs,
                                reduce='amax')
+        return scores[:, :-1]  # drop "unlabeled"
+
+    def _authors_scores(self, outputs: HeadOutputs) -> Tensor:
+        """:meth:`slot_scores` under ``inference_rule='authors'``: (B, K, H, W)."""
+        probs = outputs['mask_logits'].sigmoid()  # (B, N, H, W)
+        confidence, slot_class = self.name_slots(outputs).max(dim=-1)  # (B, N) each
+        B, N, H, W = probs.shape
+        unlabeled = outputs['vocab_embeds'].shape[0] - 1
+        # Slot n is dropped when another slot m of its class is more confident (ties: the
+        # first slot is kept, as numpy's argmax does in the authors' code).
+        order = torch.arange(N, device=probs.device)
+        c_n, c_m = confidence[:, :, None], confidence[:, None, :]  # (B, N, 1), (B, 1, N)
+        beats = (c_m > c_n) | ((c_m == c_n) & (order[None, :] < order[:, None]))  # m beats n
+        same = slot_class[:, :, None] == slot_class[:, None, :]
+        kept = ~(same & beats).any(dim=-1) & (slot_class != unlabeled)  # (B, N)
+        best, winner = (probs * confidence[:, :, None, None]).max(dim=1)  # (B, H, W)
+        flat = winner.flatten(1)  # (B, H * W)
+        score = best * kept.gather(1, flat).view(B, H, W).to(best.dtype)
+        scores = probs.new_zeros(B, unlabeled + 1, H, W)
+        scores.scatter_(1, slot_class.gather(1, flat).view(B, 1, H, W), score[:, None])
         return scores[:, :-1]  # drop "unlabeled"
 
     def predict_by_feat(self, seg_logits: HeadOutputs,

@@ -1,4 +1,5 @@
-"""CoSeg's loss: BCE on the N masks + lambda * contrastive loss on the N label embeddings."""
+"""CoSeg's loss: BCE (+ optional Dice) on the N masks + lambda * contrastive loss on the N label
+embeddings."""
 from typing import Dict
 
 import torch
@@ -24,6 +25,33 @@ def mask_bce_loss(mask_logits: Tensor, target_masks: Tensor, valid: Tensor) -> T
     total = F.binary_cross_entropy_with_logits(
         mask_logits, target_masks.to(mask_logits.dtype), weight=weight, reduction='sum')
     return total / (weight.sum() * mask_logits.shape[1]).clamp(min=1)
+
+
+def mask_dice_loss(mask_logits: Tensor, target_masks: Tensor, valid: Tensor) -> Tensor:
+    """One Dice loss over the whole batch: ``1 - 2 sum(y p) / sum(y + p)``, ``p = sigmoid``.
+
+    The authors' released code adds it to the BCE (weight 0.18; docs/recipes.md):
+    a single ratio over every pixel of every slot of every image, padded slots (empty masks)
+    included, not a mean of per-mask Dice losses. Ignore pixels are left out of both sums, as
+    :func:`mask_bce_loss` leaves them out (the authors' code has no ignore pixels in its masks:
+    there they count as background of every slot). The sums run in float32 whatever the
+    logits' dtype (half-precision sums over B * N * H * W terms lose the small ones).
+
+    Args:
+        mask_logits: (B, N, H, W) logits.
+        target_masks: (B, N, H, W) bool or {0, 1}.
+        valid: (B, H, W) bool, False at ignore pixels.
+
+    Returns:
+        Scalar float32 loss in [0, 1]; 0 when no pixel is valid.
+    """
+    probs = mask_logits.float().sigmoid()
+    weight = valid[:, None].float()  # (B, 1, H, W), broadcast over the N slots
+    target = target_masks.float() * weight
+    inter = (probs * target).sum()
+    total = (probs * weight).sum() + target.sum()
+    # No valid pixel (total 0): nothing to compare, loss 0 (no host sync to find out).
+    return torch.where(total > 0, 1 - 2 * inter / total.clamp(min=1e-30), total)
 
 
 def sequence_contrastive_loss(pred_embeds: Tensor, target_embeds: Tensor, *,
@@ -63,10 +91,16 @@ def vocabulary_contrastive_loss(pred_embeds: Tensor, vocab_embeds: Tensor, label
 
 @MODELS.register_module()
 class CoSegLoss(nn.Module):
-    """``L = mask_weight * L_mask + lang_weight * L_lang`` (paper, section 3.4).
+    """``L = mask_weight * L_mask + dice_weight * L_dice + lang_weight * L_lang``.
+
+    The paper (section 3.4) has BCE and the contrastive loss; the authors' released code adds
+    one batch-wide Dice term (:func:`mask_dice_loss`, weight 0.18) and contrasts against the
+    whole vocabulary (``contrast='vocabulary'``, weight 0.12): see docs/recipes.md.
 
     Args:
         mask_weight: Weight of the BCE mask loss.
+        dice_weight: Weight of :func:`mask_dice_loss` (0, the paper's: no Dice term, and no
+            ``_dice`` key; the authors': 0.18).
         lang_weight: lambda, weight of the contrastive loss (paper: 0.08).
         temperature: tau (paper: 0.08).
         contrast: ``'sequence'`` (the paper's: against the targets of the same image) or
@@ -76,7 +110,7 @@ class CoSegLoss(nn.Module):
 
     def __init__(self, *, mask_weight: float = 1.0, lang_weight: float = 0.08,
                  temperature: float = 0.08, contrast: str = 'sequence',
-                 loss_name: str = 'loss_coseg') -> None:
+                 loss_name: str = 'loss_coseg', dice_weight: float = 0.0) -> None:
         super().__init__()
         if contrast not in CONTRAST_MODES:
             raise ValueError(f'loss_decode.contrast must be one of {CONTRAST_MODES}, '
@@ -85,7 +119,10 @@ class CoSegLoss(nn.Module):
             raise ValueError(f'loss_decode.temperature must be > 0, got {temperature}')
         if not loss_name.startswith('loss_'):
             raise ValueError(f"loss_name must start with 'loss_', got {loss_name!r}")
+        if dice_weight < 0:
+            raise ValueError(f'loss_decode.dice_weight must be >= 0, got {dice_weight}')
         self.mask_weight = mask_weight
+        self.dice_weight = dice_weight
         self.lang_weight = lang_weight
         self.temperature = temperature
         self.contrast = contrast
@@ -104,7 +141,8 @@ class CoSegLoss(nn.Module):
             vocab_embeds: (K, D), "unlabeled" last.
 
         Returns:
-            ``{'<loss_name>_mask': ..., '<loss_name>_lang': ...}``, already weighted.
+            ``{'<loss_name>_mask': ..., '<loss_name>_lang': ...}``, already weighted, and
+            ``'<loss_name>_dice'`` when ``dice_weight > 0``.
         """
         if self.contrast == 'sequence':
             lang = sequence_contrastive_loss(pred_embeds, vocab_embeds[labels],
@@ -116,6 +154,8 @@ class CoSegLoss(nn.Module):
             f'{self.loss_name}_mask': self.mask_weight * mask_bce_loss(mask_logits, target_masks,
                                                                        valid),
             f'{self.loss_name}_lang': self.lang_weight * lang,
+            **({f'{self.loss_name}_dice': self.dice_weight * mask_dice_loss(
+                mask_logits, target_masks, valid)} if self.dice_weight > 0 else {}),
         }
 
     @property

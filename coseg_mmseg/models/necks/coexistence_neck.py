@@ -1,8 +1,9 @@
 """CoexistenceNeck: N learnable tokens read CLIP's visual tokens and predict the things present."""
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor, nn
@@ -11,6 +12,7 @@ from ..features import BackboneFeatures, CoSegFeatures
 from ..utils.transformer_layers import Transformer
 
 MODES = ('prefix', 'xatten')
+POSITIONS = ('sinusoidal', 'learned')
 
 
 def sinusoidal_positions(num: int, dims: int) -> Tensor:
@@ -46,6 +48,12 @@ class CoexistenceNeck(BaseModule):
         mlp_ratio: MLP hidden width over ``embed_dims``.
         query_std: Std of the normal initialisation of the queries.
         in_key: Key of the backbone features read as the L visual tokens.
+        positions: ``'sinusoidal'`` (fixed encodings added to the queries; the visual tokens
+            get none) or ``'learned'`` (the authors' released code: learned positions added
+            to the queries, ``slot_pos``, and to the visual tokens, ``token_pos``).
+        token_grid: (h, w) of the learned ``token_pos`` (14 x 14: ViT-B/16 at 224); resized
+            bilinearly to the features' ``grid`` when it differs (the authors' code indexes a
+            table of 512 positions by the flattened token index instead).
         init_cfg: mmengine init config.
     """
 
@@ -53,19 +61,28 @@ class CoexistenceNeck(BaseModule):
                  embed_dims: int = 512, out_channels: int = 512, num_heads: int = 4,
                  depth: int = 8, encoder_depth: int = 4, decoder_depth: int = 4,
                  mlp_ratio: float = 4.0, query_std: float = 0.02, in_key: str = 'visual_tokens',
+                 positions: str = 'sinusoidal', token_grid: Tuple[int, int] = (14, 14),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if mode not in MODES:
             raise ValueError(f'neck.mode must be one of {MODES}, got {mode!r}')
         if num_slots < 1:
             raise ValueError(f'neck.num_slots must be >= 1, got {num_slots}')
+        if positions not in POSITIONS:
+            raise ValueError(f'neck.positions must be one of {POSITIONS}, got {positions!r}')
         self.mode = mode
         self.num_slots = num_slots
         self.in_channels = in_channels
         self.in_key = in_key
+        self.positions = positions
         self.slot_queries = nn.Parameter(query_std * torch.randn(num_slots, embed_dims))
-        self.register_buffer('slot_pos', sinusoidal_positions(num_slots, embed_dims),
-                             persistent=False)
+        if positions == 'sinusoidal':
+            self.register_buffer('slot_pos', sinusoidal_positions(num_slots, embed_dims),
+                                 persistent=False)
+            self.token_pos = None
+        else:
+            self.slot_pos = nn.Parameter(query_std * torch.randn(num_slots, embed_dims))
+            self.token_pos = nn.Parameter(query_std * torch.randn(embed_dims, *token_grid))
         self.input_proj = (nn.Identity() if in_channels == embed_dims else
                            nn.Linear(in_channels, embed_dims))
         block_args = dict(num_heads=num_heads, mlp_ratio=mlp_ratio, act='gelu')
@@ -94,9 +111,27 @@ class CoexistenceNeck(BaseModule):
                 f'shape {tuple(visual_tokens.shape)}; expected (B, L, {self.in_channels})')
         B, N = visual_tokens.shape[0], self.num_slots
         memory = self.input_proj(visual_tokens)  # (B, L, E)
+        if self.token_pos is not None:
+            memory = memory + self.token_positions(inputs.get('grid'), memory.shape[1])
         queries = (self.slot_queries + self.slot_pos).expand(B, -1, -1)  # (B, N, E)
         if self.mode == 'prefix':
             x = self.blocks(torch.cat([queries, memory], dim=1), num_queries=N)  # (B, N, E)
         else:
             x = self.decoder(queries, self.encoder(memory))  # (B, N, E)
         return {**inputs, 'slot_embeds': self.out_proj(self.ln_out(x))}  # (B, N, D)
+
+    def token_positions(self, grid: Optional[Tuple[int, int]], num_tokens: int) -> Tensor:
+        """The learned ``token_pos`` on the features' patch grid: (L, E), row-major.
+
+        Args:
+            grid: (h, w) of the L visual tokens; None means ``token_grid``.
+            num_tokens: L, checked against the grid.
+        """
+        grid = tuple(grid) if grid is not None else tuple(self.token_pos.shape[1:])
+        if grid[0] * grid[1] != num_tokens:
+            raise ValueError(f'neck: {num_tokens} visual tokens do not fill the patch grid '
+                             f'{grid} that the learned positions are laid on')
+        pos = self.token_pos
+        if tuple(pos.shape[1:]) != grid:
+            pos = F.interpolate(pos[None], size=grid, mode='bilinear', align_corners=False)[0]
+        return pos.flatten(1).t()  # (L, E)

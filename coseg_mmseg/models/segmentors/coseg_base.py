@@ -8,7 +8,7 @@ one file):
 
 - ``num_classes`` / ``out_channels`` are the size of the test vocabulary in use, not a config
   knob (mmseg reads them from the decode head; here they follow :meth:`set_vocabulary`).
-- ``seg_logits`` are per-class scores in [0, 1] (a slot's mask probability), and
+- ``seg_logits`` are per-class scores in [0, 1] (``decode_head.slot_scores``), and
   :meth:`postprocess_result` labels a pixel with its best class only where that score reaches
   ``decode_head.mask_threshold``; elsewhere it writes "no label" (``decode_head.ignore_index``),
   which ``IoUMetric`` counts as a miss. One class is one class, not mmseg's binary branch.

@@ -1,5 +1,8 @@
+import math
+
 import pytest
 import torch
+import torch.nn.functional as F
 from open_clip.tokenizer import SimpleTokenizer
 from transformers import CLIPSegForImageSegmentation
 
@@ -102,3 +105,184 @@ def test_name_slots_by_embedding_or_by_the_segmentor():
 def test_film_layer_bounds():
     with pytest.raises(ValueError, match='film_layer=3'):
         tiny_head(film_layer=3)
+
+
+# ----------------------------------------------------------------- the authors' recipe options
+AUTHORS_DECODER = dict(film_layer=(0, 1, 2), layer_order='shallow_first', decoder_act='gelu',
+                       mask_head_act='gelu', mask_head_padding='replicate')
+
+
+def authors_reference_decode(head, layers, layers_cls, grid, cond):
+    """The authors' decoder loop (DESIGN section 8), written with torch's own modules and the
+    head's weights copied in: per slot, per block (shallow first) ``a += reduce(act)``, FiLM,
+    then a post-norm GELU ``nn.TransformerEncoderLayer`` (over the tokens of each image); CLS
+    dropped; Conv3x3 (replicate) -> GELU -> ConvT -> GELU -> ConvT."""
+    blocks = []
+    for ours in head.layers:
+        dims = ours.layer_norm1.normalized_shape[0]
+        block = torch.nn.TransformerEncoderLayer(
+            dims, head.layers[0].self_attn.num_heads, ours.mlp.fc1.out_features, dropout=0.0,
+            activation=torch.nn.GELU(), batch_first=True)
+        attn = ours.self_attn
+        block.self_attn.in_proj_weight.data = torch.cat(
+            [attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight])
+        block.self_attn.in_proj_bias.data = torch.cat(
+            [attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias])
+        block.self_attn.out_proj.load_state_dict(attn.out_proj.state_dict())
+        block.linear1.load_state_dict(ours.mlp.fc1.state_dict())
+        block.linear2.load_state_dict(ours.mlp.fc2.state_dict())
+        block.norm1.load_state_dict(ours.layer_norm1.state_dict())
+        block.norm2.load_state_dict(ours.layer_norm2.state_dict())
+        blocks.append(block.eval())
+    conv, _, deconv1, _, deconv2 = head.transposed_convolution
+    masks = []
+    for n in range(cond.shape[1]):
+        c = cond[:, n][:, None]  # (B, 1, D)
+        a = None
+        for act, cls, reduce, block in zip(layers, layers_cls, head.reduces, blocks):
+            hs = torch.cat([cls[:, None], act], dim=1)  # (B, 1 + L, C)
+            a = reduce(hs) if a is None else a + reduce(hs)
+            a = block(a * head.film_mul(c) + head.film_add(c))
+        image = a[:, 1:].transpose(1, 2).unflatten(2, grid)  # (B, rd, h, w)
+        x = F.gelu(F.conv2d(F.pad(image, (1, 1, 1, 1), mode='replicate'), conv.weight,
+                            conv.bias))
+        masks.append(deconv2(F.gelu(deconv1(x)))[:, 0])
+    return torch.stack(masks, dim=1)
+
+
+def test_authors_decoder_options_match_their_loop():
+    torch.manual_seed(0)
+    head = tiny_head(**AUTHORS_DECODER).eval()
+    layers = [torch.randn(2, 6, 64) for _ in range(3)]
+    layers_cls = [torch.randn(2, 64) for _ in range(3)]
+    cond = torch.randn(2, 3, 32)
+    with torch.no_grad():
+        ours = head.decode(layers, layers_cls, (3, 2), cond)
+        ref = authors_reference_decode(head, layers, layers_cls, (3, 2), cond)
+        clipseg = tiny_head().eval()
+        clipseg.load_state_dict(head.state_dict())
+        default = clipseg.decode(layers, layers_cls, (3, 2), cond)
+    assert ours.shape == ref.shape == (2, 3, 48, 32)
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)
+    assert (ours - default).abs().max() > 0.05  # the options change the decoder
+
+
+@pytest.mark.parametrize('option', sorted(AUTHORS_DECODER))
+def test_each_decoder_option_changes_the_masks(option):
+    """Every option alone is live (same weights, different masks)."""
+    torch.manual_seed(0)
+    head = tiny_head().eval()
+    feats = dict(layers=[torch.randn(1, 4, 64) for _ in range(3)],
+                 layers_cls=[torch.randn(1, 64) for _ in range(3)], grid=(2, 2),
+                 slot_embeds=torch.randn(1, 2, 32))
+    for p in head.transposed_convolution.parameters():
+        torch.nn.init.normal_(p)  # so that the padding mode of the 3x3 conv shows
+    other = tiny_head(**{option: AUTHORS_DECODER[option]}).eval()
+    other.load_state_dict(head.state_dict())
+    with torch.no_grad():
+        diff = (head(feats)['mask_logits'] - other(feats)['mask_logits']).abs().max()
+    assert diff > 1e-3
+
+
+def test_clipseg_weights_load_under_the_authors_options(tiny_clipseg_dir):
+    init = dict(type='Pretrained', source='huggingface', checkpoint=tiny_clipseg_dir)
+    default, authors = tiny_head(init_cfg=init), tiny_head(**AUTHORS_DECODER, init_cfg=init)
+    default.init_weights()
+    authors.init_weights()
+    ref = default.state_dict()
+    assert ref.keys() == authors.state_dict().keys()
+    for key, value in authors.state_dict().items():
+        assert torch.equal(value, ref[key]), key
+
+
+def authors_rule_outputs():
+    """Five slots over a 1 x 5 image; naming temperature 1 so that confidences differ.
+
+    Vocabulary: classes 0, 1 and "unlabeled" (2) on the axes. Slot confidences (softmax of
+    the cosines): s0 [1, 0, 0] -> class 0, e / (e + 2) = 0.5761; s1 (2, 1, 0) / sqrt 5 ->
+    class 0, e^0.894 / (e^0.894 + e^0.447 + 1) = 0.4881; s2 -> unlabeled; s3 -> class 1,
+    0.5761; s4 = s0 (a tie: the first, s0, is kept). Pixel p is won by the slot with the high
+    mask probability in column p.
+    """
+    vocab = torch.eye(3)
+    slot_embeds = torch.tensor([[[1.0, 0, 0], [2, 1, 0], [0, 0, 1], [0, 1, 0], [1, 0, 0]]])
+    p = torch.full((5, 5), 0.1)  # p[slot, pixel]
+    p[0, 0], p[0, 1], p[1, 1], p[2, 2], p[3, 3], p[4, 4] = 0.9, 0.2, 0.99, 0.9, 0.8, 0.95
+    logits = (p / (1 - p)).log()[None, :, None, :]  # (1, 5, 1, 5)
+    return dict(mask_logits=logits, slot_embeds=slot_embeds, vocab_embeds=vocab)
+
+
+def test_authors_inference_rule_hand_made():
+    from types import SimpleNamespace
+
+    from coseg_mmseg.models.segmentors.coseg_base import CoSegBase
+    loss = dict(type='CoSegLoss', temperature=1.0)
+    head = tiny_head(inference_rule='authors', mask_threshold=1e-6, loss_decode=loss)
+    scores = head.slot_scores(authors_rule_outputs())
+    c0 = math.e / (math.e + 2)
+    assert scores.shape == (1, 2, 1, 5)
+    # pixel 0: s0 (class 0, 0.9 x 0.5761); 1: s1 wins (0.99 x 0.4881 > 0.2 x 0.5761) but is
+    # a less confident duplicate of s0: nothing; 2: "unlabeled"; 3: s3 (class 1, 0.8 x c);
+    # 4: s4, the dropped tie of s0: nothing.
+    expected = torch.tensor([[[0.9 * c0, 0, 0, 0, 0]], [[0, 0, 0, 0.8 * c0, 0]]])
+    torch.testing.assert_close(scores[0], expected)
+    # The segmentor's post-processing: argmax, "no label" (255) below the threshold.
+    labels = CoSegBase.scores_to_labels(SimpleNamespace(decode_head=head), scores[0])
+    assert labels.tolist() == [[[0, 255, 255, 1, 255]]]
+    head.mask_threshold = 0.5  # the threshold applies to mask x class probability
+    labels = CoSegBase.scores_to_labels(SimpleNamespace(decode_head=head), scores[0])
+    assert labels.tolist() == [[[0, 255, 255, 255, 255]]]
+    # The paper's rule on the same outputs: class 0 takes the max over s0, s1, s4.
+    paper = tiny_head(loss_decode=loss)
+    scores = paper.slot_scores(authors_rule_outputs())
+    torch.testing.assert_close(scores[0], torch.tensor(
+        [[[0.9, 0.99, 0.1, 0.1, 0.95]], [[0.1, 0.1, 0.1, 0.8, 0.1]]]))
+    labels = CoSegBase.scores_to_labels(SimpleNamespace(decode_head=paper), scores[0])
+    assert labels.tolist() == [[[0, 0, 255, 1, 0]]]
+
+
+def test_authors_rule_runs_through_predict_by_feat():
+    head = tiny_head(inference_rule='authors', mask_threshold=1e-6)
+    out = authors_rule_outputs()
+    meta = dict(img_shape=(1, 5), pad_shape=(1, 5))
+    torch.testing.assert_close(head.predict_by_feat(out, [meta]), head.slot_scores(out))
+
+
+def test_hungarian_target_assignment_in_the_loss():
+    """Perfect masks of the classes in another order than by area: set matching gives them
+    their own classes (BCE near 0); area order gives each slot another slot's class."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    gt = torch.tensor([[0, 0, 0, 1, 1, 2]]).expand(6, 6)  # areas 18 > 12 > 6
+    sample = SegDataSample(gt_sem_seg=PixelData(data=gt[None]))
+    logits = torch.stack([torch.where(gt == c, 20.0, -20.0) for c in (2, 0, 1)])[None]
+    vocab = torch.eye(4)  # classes 0, 1, 2 and "unlabeled"
+    out = dict(mask_logits=logits, slot_embeds=vocab[[2, 0, 1]][None], vocab_embeds=vocab)
+    loss = dict(type='CoSegLoss', contrast='vocabulary', lang_weight=1.0, temperature=0.5)
+    area = tiny_head(loss_decode=loss).loss_by_feat(out, [sample])
+    matched = tiny_head(loss_decode=loss, target_assignment='hungarian').loss_by_feat(
+        out, [sample])
+    assert matched['loss_coseg_mask'].item() < 1e-6
+    assert area['loss_coseg_mask'].item() > 5
+    # The slots name their own classes: the vocabulary loss is at its floor under matching.
+    # Cosines 1 (own class) and 0 (the 3 others) over tau 0.5: -log(e^2 / (e^2 + 3)); area
+    # order names every slot's target with cosine 0: -log(1 / (e^2 + 3)).
+    assert matched['loss_coseg_lang'].item() == pytest.approx(math.log(1 + 3 * math.exp(-2)),
+                                                              rel=1e-5)
+    assert area['loss_coseg_lang'].item() == pytest.approx(math.log(math.exp(2) + 3), rel=1e-5)
+
+
+def test_recipe_options_are_checked():
+    for kwargs, match in [
+            (dict(inference_rule='detectron2'), 'inference_rule'),
+            (dict(target_assignment='dice'), 'target_assignment'),
+            (dict(layer_order='random'), 'layer_order'),
+            (dict(mask_head_padding='reflect'), 'mask_head_padding'),
+            (dict(film_layer=(0, 5)), r'film_layer=\(0, 5\)'),
+            (dict(film_layer=()), 'film_layer'),
+            (dict(matching_costs=dict(focal=1.0)), r"unknown keys \['focal'\]"),
+            (dict(inference_rule='authors', mask_threshold=0.0), 'mask_threshold=0.0'),
+            (dict(decoder_act='swish'), r"decode_head.decoder_act must be .* 'swish'"),
+            (dict(mask_head_act='tanh'), r"decode_head.mask_head_act must be .* 'tanh'")]:
+        with pytest.raises(ValueError, match=match):
+            tiny_head(**kwargs)

@@ -43,3 +43,31 @@ def test_bad_mode_and_shapes_name_the_key():
         build('prefx')
     with pytest.raises(ValueError, match=r'neck.in_channels=24.*\(2, 9, 32\)'):
         build('prefix')(dict(visual_tokens=torch.randn(2, 9, 32)))
+
+
+@pytest.mark.parametrize('mode', ['prefix', 'xatten'])
+def test_learned_positions_are_trained_and_laid_on_the_grid(mode):
+    """``positions='learned'``: slot and token positions are parameters that get gradients;
+    the token positions are added to the visual tokens as the grid lays them out."""
+    neck = build(mode, positions='learned', token_grid=(3, 3))
+    assert {'slot_pos', 'token_pos'} <= {n for n, _ in neck.named_parameters()}
+    tokens = torch.randn(2, 9, 24)
+    neck(dict(visual_tokens=tokens, grid=(3, 3)))['slot_embeds'].sum().backward()
+    assert neck.slot_pos.grad.abs().sum() > 0 and neck.token_pos.grad.abs().sum() > 0
+    # On the training grid the table is used as it is: token (i, j) gets token_pos[:, i, j].
+    pos = neck.token_positions((3, 3), 9)
+    assert torch.equal(pos[5], neck.token_pos[:, 1, 2])
+    # Another grid: bilinear resize; a constant table stays constant.
+    with torch.no_grad():
+        neck.token_pos.copy_(torch.arange(16.0)[:, None, None].expand(16, 3, 3))
+    assert torch.allclose(neck.token_positions((4, 5), 20), torch.arange(16.0).expand(20, 16))
+    with pytest.raises(ValueError, match=r'10 visual tokens do not fill the patch grid \(3, 3\)'):
+        neck.token_positions((3, 3), 10)
+
+
+def test_sinusoidal_positions_stay_the_default_and_unsaved():
+    neck = build('xatten')
+    assert neck.positions == 'sinusoidal'
+    assert not any('pos' in key for key in neck.state_dict())
+    with pytest.raises(ValueError, match='positions'):
+        build('xatten', positions='rotary')

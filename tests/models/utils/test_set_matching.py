@@ -1,0 +1,102 @@
+"""Set matching of slots to ground-truth classes, on hand-made cases."""
+import math
+
+import pytest
+import torch
+
+from coseg_mmseg.models.utils import hungarian_targets, match_slots, pairwise_mask_costs
+
+BIG = 20.0  # logit of a confident pixel: sigmoid(20) ~ 1 - 2e-9
+
+
+def stripes(num: int, width: int = 2) -> torch.Tensor:
+    """A (1, num * width) label map of ``num`` vertical stripes: class i on stripe i."""
+    return torch.arange(num).repeat_interleave(width)[None]
+
+
+def perfect_logits(seg_map: torch.Tensor, classes) -> torch.Tensor:
+    """(N, H, W) logits whose slot n is a perfect mask of ``classes[n]`` (None: empty)."""
+    return torch.stack([torch.where(seg_map == c, BIG, -BIG) if c is not None else
+                        torch.full(seg_map.shape, -BIG) for c in classes])
+
+
+def uniform_probs(n: int, k: int) -> torch.Tensor:
+    return torch.full((1, n, k + 1), 1.0 / (k + 1))
+
+
+def test_pairwise_costs_hand_computed():
+    logits = torch.tensor([[[0.0, math.log(3.0), 5.0]]])  # p 0.5, 0.75 (ignored pixel last)
+    gt = torch.tensor([[[True, False, True]], [[False, True, False]]])
+    valid = torch.tensor([[True, True, False]])
+    bce, dice = pairwise_mask_costs(logits, gt, valid)
+    assert bce.shape == dice.shape == (1, 2)
+    # class 0: targets (1, 0): -log 0.5 - log 0.25; class 1: targets (0, 1): -log 0.5 - log 0.75
+    assert bce[0, 0].item() == pytest.approx((math.log(2) + math.log(4)) / 2, rel=1e-6)
+    assert bce[0, 1].item() == pytest.approx((math.log(2) + math.log(4 / 3)) / 2, rel=1e-6)
+    assert dice[0, 0].item() == pytest.approx(1 - 2 * 0.5 / 2.25, rel=1e-6)
+    assert dice[0, 1].item() == pytest.approx(1 - 2 * 0.75 / 2.25, rel=1e-6)
+
+
+def test_match_slots_least_total_cost():
+    # Greedy (row by row) would give slot 0 column 0 (cost 1) and slot 1 column 1 (cost 10).
+    cost = torch.tensor([[1.0, 2.0], [1.5, 10.0]])
+    slots, cols = match_slots(cost)
+    assert slots.tolist() == [0, 1] and cols.tolist() == [1, 0]
+
+
+def test_a_permutation_of_perfect_masks_is_matched_to_the_permutation():
+    seg = stripes(4)  # classes 0..3
+    order = [2, 0, 3, 1]
+    labels, masks = hungarian_targets(perfect_logits(seg, order)[None], uniform_probs(4, 4),
+                                      seg, num_classes=4, name_weight=0.0)
+    assert labels.tolist() == [order]
+    for n, c in enumerate(order):
+        assert torch.equal(masks[0, n], seg == c)
+
+
+def test_naming_alone_decides_when_the_masks_say_nothing():
+    seg = stripes(3)
+    probs = torch.full((1, 3, 4), 0.01)
+    for n, c in enumerate([1, 2, 0]):
+        probs[0, n, c] = 0.97
+    labels, _ = hungarian_targets(torch.zeros(1, 3, 1, 6), probs, seg, num_classes=3,
+                                  bce_weight=0.0, dice_weight=0.0)
+    assert labels.tolist() == [[1, 2, 0]]
+
+
+def test_more_slots_than_classes_leaves_the_rest_unlabeled_with_empty_masks():
+    seg = stripes(2)  # classes 0, 1 of a 5-class vocabulary
+    logits = perfect_logits(seg, [None, 1, None, 0])[None]
+    labels, masks = hungarian_targets(logits, uniform_probs(4, 5), seg, num_classes=5)
+    assert labels.tolist() == [[5, 1, 5, 0]]
+    assert not masks[0, 0].any() and not masks[0, 2].any()
+    assert torch.equal(masks[0, 1], seg == 1) and torch.equal(masks[0, 3], seg == 0)
+
+
+def test_more_classes_than_slots_keeps_the_best_matched():
+    """Two slots, four classes: the two classes the slots predict are the ones kept."""
+    seg = stripes(4)
+    logits = perfect_logits(seg, [3, 1])[None]
+    labels, masks = hungarian_targets(logits, uniform_probs(2, 4), seg, num_classes=4)
+    assert labels.tolist() == [[3, 1]]
+    assert torch.equal(masks[0, 0], seg == 3)
+
+
+def test_ignore_pixels_are_no_class_and_batches_are_matched_per_image():
+    seg = torch.stack([stripes(2), torch.full((1, 4), 255)])  # image 1: all ignored
+    seg[0, 0, 0] = 255
+    logits = perfect_logits(stripes(2), [1, 0])[None].expand(2, -1, -1, -1)
+    labels, masks = hungarian_targets(logits, uniform_probs(2, 2).expand(2, -1, -1), seg,
+                                      num_classes=2)
+    assert labels.tolist() == [[1, 0], [2, 2]]
+    assert masks[0, 1].tolist() == [[False, True, False, False]]  # the ignore pixel is no mask
+    assert not masks[1].any()
+
+
+def test_bad_ids_and_shapes_are_named():
+    seg = stripes(2)
+    with pytest.raises(ValueError, match=r'a\.png holds class ids \[1\]'):
+        hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
+                          names=['a.png'])
+    with pytest.raises(ValueError, match='disagree'):
+        hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
