@@ -1,7 +1,7 @@
 # make demo: set up .venv, build tiny assets, train the tiny CoSeg-Prefix, evaluate it, draw it.
 # make test: set up .venv and run the test suite.
 PY := .venv/bin/python
-TINY_CONFIG := configs/coseg/coseg_prefix_tiny_cocostuff.py
+TINY_CONFIG := configs/tiny/coseg_prefix_tiny_cocostuff.py
 DEMO_DIR := work_dirs/demo
 
 .PHONY: env demo test clean

@@ -6,7 +6,7 @@ import sys
 from typing import List
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY_CONFIG = os.path.join(REPO, 'configs/coseg/coseg_prefix_tiny_cocostuff.py')
+TINY_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_prefix_tiny_cocostuff.py')
 
 
 def run_tool(tool: str, *args: str, cwd: str, timeout: int = 900) -> subprocess.CompletedProcess:

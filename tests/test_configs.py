@@ -32,7 +32,7 @@ RANDOM = {f'model.{part}.init_cfg': None for part in (
 def test_configs_are_found():
     names = {os.path.relpath(c, REPO) for c in CONFIGS}
     assert {'configs/coseg/coseg_prefix_cocostuff.py',
-            'configs/coseg/coseg_prefix_tiny_cocostuff.py'} <= names
+            'configs/tiny/coseg_prefix_tiny_cocostuff.py'} <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: os.path.relpath(p, REPO))

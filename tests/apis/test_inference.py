@@ -72,7 +72,7 @@ def test_one_word_vocabulary(in_workspace):
     assert json.load(open('out/dog.json'))['legend'] == ['dog']
 
 
-NO_TRAIN_TINY = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+NO_TRAIN_TINY = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
 
 
 @pytest.mark.parametrize('config', [TINY_CONFIG, NO_TRAIN_TINY])

@@ -17,7 +17,7 @@ from coseg_mmseg.apis import segment
 from coseg_mmseg.testing import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG
 
-NO_TRAIN_TINY = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+NO_TRAIN_TINY = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
 IMAGE = 'data/tiny/coco_stuff164k/images/val2017/000000000002.jpg'
 CLASSES = ('grass', 'sea', 'road', 'person')
 

@@ -19,8 +19,8 @@ from coseg_mmseg.testing import make_tiny_assets
 from coseg_mmseg.utils import run_tool
 from tests.helpers import REPO, TINY_CONFIG
 
-NO_TRAIN_CONFIG = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
-XATTEN_CONFIG = os.path.join(REPO, 'configs/coseg/coseg_xatten_tiny_cocostuff.py')
+NO_TRAIN_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
+XATTEN_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_xatten_tiny_cocostuff.py')
 IMAGE = 'data/tiny/coco_stuff164k/images/val2017/000000000003.jpg'
 
 

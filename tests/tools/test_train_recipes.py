@@ -5,7 +5,7 @@ import re
 from coseg_mmseg.testing import make_tiny_assets
 from tests.helpers import REPO, read_scalars, run_tool
 
-AUTHORS_TINY = os.path.join(REPO, 'configs/coseg/coseg_prefix_authors-recipe_tiny_cocostuff.py')
+AUTHORS_TINY = os.path.join(REPO, 'configs/tiny/coseg_prefix_authors-recipe_tiny_cocostuff.py')
 
 
 def test_authors_recipe_trains_and_validates(tmp_path):

@@ -36,7 +36,7 @@ def test_tiny_train_then_test(tmp_path):
                                   'coseg_prefix_tiny-r18_cocostuff'])
 def test_other_necks_and_backbones_train_and_test(tmp_path, name):
     make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
-    config = os.path.join(REPO, 'configs/coseg', name + '.py')
+    config = os.path.join(REPO, 'configs/tiny', name + '.py')
     short = ['--cfg-options', 'train_cfg.max_iters=40', 'train_cfg.val_interval=40',
              'default_hooks.checkpoint.interval=40']
     train = run_tool('train.py', config, '--work-dir', 'wd', *short, cwd=str(tmp_path))
@@ -51,7 +51,7 @@ def test_other_necks_and_backbones_train_and_test(tmp_path, name):
 
 def test_no_train_baseline_runs_under_tools_test_without_checkpoint(tmp_path):
     make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
-    config = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+    config = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
     result = run_tool('test.py', config, '--work-dir', 'wd', cwd=str(tmp_path))
     assert result.returncode == 0, result.stdout[-4000:]
     assert re.search(r'Iter\(test\) \[8/8\].*mIoU: [\d.]+', result.stdout)

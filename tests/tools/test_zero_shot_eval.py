@@ -16,8 +16,8 @@ from PIL import Image
 from coseg_mmseg.testing import make_tiny_assets
 from tests.helpers import REPO, run_tool
 
-TINY = {'prefix': 'configs/coseg/coseg_prefix_tiny_cocostuff.py',
-        'no-train': 'configs/coseg/coseg_no-train_tiny_cocostuff.py'}
+TINY = {'prefix': 'configs/tiny/coseg_prefix_tiny_cocostuff.py',
+        'no-train': 'configs/tiny/coseg_no-train_tiny_cocostuff.py'}
 # Fast: no loader workers, small inputs (the tiny CLIP's 64 px; pipeline step 1 is the Resize).
 FAST = ['--cfg-options', 'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False', 'test_dataloader.dataset.pipeline.1.scale=(64,64)']

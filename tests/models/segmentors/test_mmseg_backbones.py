@@ -9,7 +9,7 @@ from tests.helpers import REPO
 
 
 def build(name: str):
-    cfg = Config.fromfile(os.path.join(REPO, 'configs/coseg', name + '.py'))
+    cfg = Config.fromfile(os.path.join(REPO, 'configs/tiny', name + '.py'))
     model = MODELS.build(cfg.model)
     model.init_weights()  # mmseg's own init for the backbone; the tiny CLIP for the text
     return model

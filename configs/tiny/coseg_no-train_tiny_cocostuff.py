@@ -1,6 +1,6 @@
 # The no-training baseline on tiny models and data (tools/make_tiny_assets.py): a tiny CLIP
 # ranks, a tiny CLIPSeg (both random, HuggingFace format) draws; for tests and the demo.
-_base_ = ['./coseg_no-train_cocostuff.py']
+_base_ = ['../coseg/coseg_no-train_cocostuff.py']
 
 tiny_clip_init_cfg = dict(
     type='CLIPPretrained', source='huggingface', checkpoint='data/tiny/clip')

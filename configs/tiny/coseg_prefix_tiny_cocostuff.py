@@ -1,7 +1,7 @@
 # A tiny CoSeg-Prefix for the demo and the tests: a tiny random CLIP saved in HuggingFace
 # format and tiny data in COCO-Stuff-164k's layout, both made by tools/make_tiny_assets.py
 # under data/tiny/ (paths relative to the working directory).
-_base_ = ['./coseg_prefix_cocostuff.py']
+_base_ = ['../coseg/coseg_prefix_cocostuff.py']
 
 tiny_clip_init_cfg = dict(
     type='CLIPPretrained', source='huggingface', checkpoint='data/tiny/clip')
@@ -26,7 +26,7 @@ model = dict(
         cond_channels=32,
         num_heads=2,
         ffn_channels=64,
-        # A random tiny CLIP puts all class names close together (cosine ~0.94); contrasting
+        # A random tiny CLIP puts all class names close together (high cosine); contrasting
         # against the whole vocabulary, sharper and with more weight, lets the demo learn to
         # name its slots within a few hundred iterations.
         loss_decode=dict(contrast='vocabulary', lang_weight=1.0, temperature=0.02)))
