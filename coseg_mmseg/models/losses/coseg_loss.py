@@ -1,4 +1,11 @@
-"""CoSeg's loss: BCE on the N masks + lambda * contrastive loss on the N label embeddings."""
+"""CoSeg's loss: BCE on the N masks + lambda * contrastive loss on the N label embeddings.
+
+Every term is computed in float32, whatever the inputs' dtype or the caller's autocast: under
+mixed precision the head's logits arrive in float16/bfloat16, and a float16 count of the valid
+pixels overflows at 65,504 (one 256 x 256 image), which would zero the mask loss under autocast
+and make it NaN in pure float16. The contrastive logits (cosines / tau) are also formed in
+float32: bfloat16 rounds a cosine by up to 2^-9, i.e. 0.024 in a logit at tau = 0.08.
+"""
 from typing import Dict
 
 import torch
@@ -18,12 +25,14 @@ def mask_bce_loss(mask_logits: Tensor, target_masks: Tensor, valid: Tensor) -> T
         valid: (B, H, W) bool, False at ignore pixels.
 
     Returns:
-        Scalar mean over the B * N * (valid pixels) terms; 0 when no pixel is valid.
+        float32 scalar: mean over the B * N * (valid pixels) terms; 0 when no pixel is valid.
     """
-    weight = valid[:, None].to(mask_logits.dtype)  # (B, 1, H, W), broadcast over the N slots
-    total = F.binary_cross_entropy_with_logits(
-        mask_logits, target_masks.to(mask_logits.dtype), weight=weight, reduction='sum')
-    return total / (weight.sum() * mask_logits.shape[1]).clamp(min=1)
+    with torch.autocast(mask_logits.device.type, enabled=False):
+        logits = mask_logits.float()
+        weight = valid[:, None].float()  # (B, 1, H, W), broadcast over the N slots
+        total = F.binary_cross_entropy_with_logits(
+            logits, target_masks.float(), weight=weight, reduction='sum')
+        return total / (weight.sum() * logits.shape[1]).clamp(min=1)
 
 
 def sequence_contrastive_loss(pred_embeds: Tensor, target_embeds: Tensor, *,
@@ -38,13 +47,17 @@ def sequence_contrastive_loss(pred_embeds: Tensor, target_embeds: Tensor, *,
         target_embeds: (B, N, D) text embeddings of the target labels (padded with
             "unlabeled").
         temperature: tau.
+
+    Returns:
+        float32 scalar.
     """
-    pred = F.normalize(pred_embeds, dim=-1)
-    target = F.normalize(target_embeds, dim=-1)
-    logits = pred @ target.transpose(1, 2) / temperature  # (B, N, N)
-    B, N = logits.shape[:2]
-    positions = torch.arange(N, device=logits.device).expand(B, N)
-    return F.cross_entropy(logits.flatten(0, 1), positions.flatten())
+    with torch.autocast(pred_embeds.device.type, enabled=False):
+        pred = F.normalize(pred_embeds.float(), dim=-1)
+        target = F.normalize(target_embeds.float(), dim=-1)
+        logits = pred @ target.transpose(1, 2) / temperature  # (B, N, N)
+        B, N = logits.shape[:2]
+        positions = torch.arange(N, device=logits.device).expand(B, N)
+        return F.cross_entropy(logits.flatten(0, 1), positions.flatten())
 
 
 def vocabulary_contrastive_loss(pred_embeds: Tensor, vocab_embeds: Tensor, labels: Tensor, *,
@@ -56,9 +69,14 @@ def vocabulary_contrastive_loss(pred_embeds: Tensor, vocab_embeds: Tensor, label
         vocab_embeds: (K, D) text embeddings, "unlabeled" included.
         labels: (B, N) indices into ``vocab_embeds``.
         temperature: tau.
+
+    Returns:
+        float32 scalar.
     """
-    logits = F.normalize(pred_embeds, dim=-1) @ F.normalize(vocab_embeds, dim=-1).t()
-    return F.cross_entropy((logits / temperature).flatten(0, 1), labels.flatten())
+    with torch.autocast(pred_embeds.device.type, enabled=False):
+        logits = (F.normalize(pred_embeds.float(), dim=-1)
+                  @ F.normalize(vocab_embeds.float(), dim=-1).t())
+        return F.cross_entropy((logits / temperature).flatten(0, 1), labels.flatten())
 
 
 @MODELS.register_module()
