@@ -12,12 +12,16 @@ two sides alternate, one call each per round; seconds and ratios are medians ove
    head, loss, backward, optimizer): where the time above the floor goes.
 3. ``memory_*``: peak memory of a training step and of inference, each in a fresh process,
    weights included (CUDA: the allocator's peak; CPU: the peak resident size).
-4. ``vocab_*`` / ``tokens_*``: inference seconds per image as the vocabulary grows (20, 171,
+4. ``vocab_*`` / ``slots_*``: inference seconds per image as the vocabulary grows (20, 171,
    459) and as N grows (10, 20, 40).
 5. ``cached_features_*``: a training step from precomputed backbone features
    (``model.feature_cache``) against one computing them.
-6. On CUDA: images/s of a training step in fp32 and with mixed precision (``AmpOptimWrapper``,
-   fp16 and bf16).
+6. ``table_{neck}_{dtype}_batch{B}_*`` (on CUDA by default; ``--only table``): per shipped config
+   (neck x fp32/fp16/bf16 x batch 8/32/64, ``TABLE_CONFIGS``) the images/s of a training
+   iteration as ``tools/train.py`` runs it (the model and ``AmpOptimWrapper`` built from the
+   config, ``train_step`` on a dataloader-shaped batch, the loop's per-iteration loss reads),
+   its counted TFLOP/s, their fraction of the chip's dense matmul rate (an 8192^3 bf16 product
+   measured in the same run) and the peak memory; then the same as one table.
 
 FLOPs are counted by ``torch.utils.flop_counter`` (matmuls, convolutions, attention; forward and
 backward): the floor this architecture sets. The no-training baseline has its own script,
@@ -26,89 +30,44 @@ backward): the floor this architecture sets. The no-training baseline has its ow
 Usage: python tools/benchmark.py [--repeats 5] [--device cpu|cuda] [--only training ...]
 """
 import argparse
+import gc
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from typing import Tuple
 
 import torch
-from mmengine.config import ConfigDict
+from mmengine.config import ConfigDict, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
-from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.datasets.vocabularies import COCO_STUFF, PASCAL_CONTEXT_459
 from coseg_mmseg.utils import retain_freed_memory
+from coseg_mmseg.utils.benchmarking import (ThroughputRow, build_training, count_flops, load_config,
+                                             matmul_flops_per_s, once, peak_rss_mb,
+                                             segmentation_batch, throughput_lines,
+                                             throughput_table, time_train_steps, timed,
+                                             timed_pair)
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 VIT_B16 = dict(type='FrozenCLIPBackbone', out_indices=(3, 6, 9))
 
 
-def coseg(mode: str, num_tokens: int = 20, feature_cache=None) -> torch.nn.Module:
+def coseg(mode: str, num_slots: int = 20, feature_cache=None) -> torch.nn.Module:
     """CoSeg at the paper's sizes, random weights."""
-    neck = dict(type='CoexistenceNeck', mode=mode, num_tokens=num_tokens)
+    neck = dict(type='CoexistenceNeck', mode=mode, num_slots=num_slots)
     return MODELS.build(dict(
         type='CoSeg', backbone=VIT_B16, text_encoder=dict(type='FrozenCLIPTextEncoder',
                                                           disk_cache=False),
-        neck=neck, decode_head=dict(type='FiLMCLIPSegHead', channels=128, num_classes=171),
+        neck=neck, decode_head=dict(type='FiLMCLIPSegHead', channels=128),
         vocabulary=COCO_STUFF, test_vocabulary=COCO_STUFF, feature_cache=feature_cache,
         data_preprocessor=dict(type='SegDataPreProcessor'), test_cfg=ConfigDict(mode='whole')))
-
-
-def _sync(device: str) -> None:
-    if device == 'cuda':
-        torch.cuda.synchronize()
-
-
-def once(fn, device: str) -> float:
-    """Seconds of one call."""
-    start = time.perf_counter()
-    fn()
-    _sync(device)
-    return time.perf_counter() - start
-
-
-def timed(fn, repeats: int, device: str) -> float:
-    """Median seconds of ``repeats`` calls after one warm-up."""
-    once(fn, device)
-    return statistics.median(once(fn, device) for _ in range(repeats))
-
-
-def timed_pair(ours, reference, repeats: int, device: str, *,
-               warmup: int = 1) -> Tuple[float, float, float]:
-    """Median seconds of ``ours`` and ``reference``, and the median of their per-round ratio.
-
-    After ``warmup`` calls each, the two alternate, one call each per round, so a machine
-    whose speed drifts (shared cores) slows both alike and the ratio stays put.
-    """
-    for _ in range(warmup):
-        once(ours, device), once(reference, device)
-    rounds = [(once(ours, device), once(reference, device)) for _ in range(repeats)]
-    return (statistics.median(o for o, _ in rounds), statistics.median(r for _, r in rounds),
-            statistics.median(o / r for o, r in rounds))
-
-
-# torch's counter knows the CUDA attention kernels only; without these, attention on CPU would
-# count as free (torch's own formulas: 4 L_q L_k d per head forward, 2.5x that backward).
-CPU_ATTENTION_FLOPS = {
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu:
-        lambda q, k, v, *args, **kwargs: sdpa_flop_count(q, k, v),
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward:
-        lambda grad, q, k, v, *args, **kwargs: sdpa_backward_flop_count(grad, q, k, v),
-}
-
-
-def flops(fn) -> int:
-    """FLOPs of one call of ``fn`` (forward and, if it runs one, backward)."""
-    with FlopCounterMode(display=False, custom_mapping=CPU_ATTENTION_FLOPS) as counter:
-        fn()
-    return counter.get_total_flops()
 
 
 def samples(batch: int, size: int, device: str, *, labels: bool = True):
@@ -127,20 +86,15 @@ def samples(batch: int, size: int, device: str, *, labels: bool = True):
     return torch.randn(batch, 3, size, size, device=device), out
 
 
-def report(name: str, ours, reference, args, device: str, *, warmup: int = 1,
-           recomputed: int = 0) -> None:
+def report(name: str, ours, reference, args, device: str, *, warmup: int = 1) -> None:
     """Time ``ours`` against ``reference`` (interleaved), count both, print the ratios.
 
     FLOPs are counted after the timing's warm-up calls, which fill one-off caches (the
-    vocabulary's text embeddings) that are no part of a step. ``recomputed`` FLOPs of
-    ``ours`` are implementation choices above the architecture's floor: they are taken out of
-    its count (and printed), so that the FLOP ratio stays the floor.
+    vocabulary's text embeddings) that are no part of a step.
     """
     ours_s, ref_s, time_ratio = timed_pair(ours, reference, args.repeats, device,
                                            warmup=warmup)
-    flop_ratio = (flops(ours) - recomputed) / flops(reference)
-    if recomputed:
-        print(f'{name}_recomputed_gflops: {recomputed / 1e9:.2f}')
+    flop_ratio = count_flops(ours) / count_flops(reference)
     print(f'{name}_s: {ours_s:.4f}')
     print(f'{name}_reference_s: {ref_s:.4f}')
     print(f'{name}_time_ratio: {time_ratio:.3f}')
@@ -167,24 +121,6 @@ def bench_inference(args, device: str, clip) -> None:
                 report(f'infer_{mode}_{size}', ours, ref, args, device)
 
 
-def upsample_recomputed_flops(head, masks: int, grid: Tuple[int, int]) -> int:
-    """FLOPs the backward of ``patch_deconv`` spends recomputing the upsampling's intermediate
-    maps for ``masks`` masks: every transposed convolution but the last, run forward again."""
-    deconvs = [m for m in head.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
-    rows, total = masks * grid[0] * grid[1], 0
-    for deconv in deconvs[:-1]:
-        k = deconv.kernel_size[0]
-        total += 2 * rows * deconv.in_channels * deconv.out_channels * k * k
-        rows *= k * k
-    return total
-
-
-def step_recomputed_flops(model, batch: int) -> int:
-    """:func:`upsample_recomputed_flops` of one training step on (batch, 3, 224, 224) images."""
-    grid = (224 // model.backbone.visual.patch_size,) * 2
-    return upsample_recomputed_flops(model.decode_head, batch * model.neck.num_tokens, grid)
-
-
 def bench_training(args, device: str) -> None:
     for mode in ('prefix', 'xatten'):
         model = coseg(mode).to(device).train()
@@ -194,8 +130,7 @@ def bench_training(args, device: str) -> None:
         backbone = torch.no_grad()(lambda: model.backbone(inputs))
         # A process's first training steps run slower (up to 20 % after other work in it,
         # while the allocator settles): three warm-up steps, then the steady state.
-        report(f'train_{mode}', step, backbone, args, device, warmup=3,
-               recomputed=step_recomputed_flops(model, args.batch))
+        report(f'train_{mode}', step, backbone, args, device, warmup=3)
 
 
 def bench_phases(args, device: str) -> None:
@@ -230,12 +165,11 @@ def bench_phases_of(mode: str, args, device: str) -> None:
             t = once(phase, device)
             if step >= 3:
                 seconds[name].append(t)
-    recomputed = dict(backward=step_recomputed_flops(model, args.batch))  # not the floor's
     for name, phase in phases.items():
         s = statistics.median(seconds[name])
         print(f'phase_{mode}_{name}_s: {s:.4f}')
         print(f'phase_{mode}_{name}_gflops_per_s: '
-              f'{(flops(phase) - recomputed.get(name, 0)) / 1e9 / s:.1f}')
+              f'{count_flops(phase) / 1e9 / s:.1f}')
 
 
 def bench_scaling(args, device: str) -> None:
@@ -247,10 +181,10 @@ def bench_scaling(args, device: str) -> None:
             model.vocabulary_embeddings('test')
             print(f'vocab_{size}_infer_s: '
                   f'{timed(lambda: model.predict(image, meta), args.repeats, device):.4f}')
-        for tokens in (10, 20, 40):
-            m = coseg('prefix', num_tokens=tokens).to(device).eval()
+        for slots in (10, 20, 40):
+            m = coseg('prefix', num_slots=slots).to(device).eval()
             m.vocabulary_embeddings('test')
-            print(f'tokens_{tokens}_infer_s: '
+            print(f'slots_{slots}_infer_s: '
                   f'{timed(lambda: m.predict(image, meta), args.repeats, device):.4f}')
 
 
@@ -269,21 +203,74 @@ def bench_feature_cache(args, device: str) -> None:
         print(f'cached_features_speedup: {times["computed"] / times["cached"]:.2f}')
 
 
-def bench_amp(args) -> None:
-    """Images/s of a CoSeg-Prefix training step in fp32 and with mixed precision."""
-    for dtype in ('float32', 'float16', 'bfloat16'):
-        model = coseg('prefix').cuda().train()
-        wrapper = dict(type='OptimWrapper') if dtype == 'float32' else \
-            dict(type='AmpOptimWrapper', dtype=dtype)
-        optim = build_optim_wrapper(model, dict(**wrapper, optimizer=dict(type='Adam', lr=1e-4)))
-        inputs, data_samples = samples(args.batch, 224, 'cuda')
+# (neck, dtype) -> (config, --cfg-options): what `tools/train.py CONFIG --cfg-options ...` runs.
+# fp32 is the paper's recipe config as shipped; bf16 the one-GPU config; fp16 the same with the
+# wrapper's dtype switched (float16 needs loss scaling).
+TABLE_CONFIGS = {
+    (neck, dtype): (f'configs/coseg/coseg_{neck}_{name}cocostuff.py', options)
+    for neck in ('prefix', 'xatten')
+    for dtype, name, options in (
+        ('float32', '', {}),
+        ('float16', '1xb64-bf16_', {'optim_wrapper.dtype': 'float16',
+                                    'optim_wrapper.loss_scale': 'dynamic'}),
+        ('bfloat16', '1xb64-bf16_', {}))
+}
 
-        def step():
-            with optim.optim_context(model):
-                losses = model.loss(inputs, data_samples)
-            optim.update_params(sum(losses.values()))
-        seconds = timed(step, args.repeats, 'cuda')
-        print(f'train_{dtype}_images_per_s: {args.batch / seconds:.1f}')
+
+def table_row(config: str, options: dict, neck: str, dtype: str, batch: int, args,
+              device: str) -> ThroughputRow:
+    """Build ``config`` (with ``options`` and the batch size) and time its training step."""
+    options = {**options, **(args.table_options or {}), 'train_dataloader.batch_size': batch}
+    if args.table_compile:
+        options['compile'] = True
+    cfg = load_config(os.path.join(REPO, config), options)
+    if device == 'cuda':
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    torch.manual_seed(0)
+    model, optim = build_training(cfg, device)
+    size = cfg.crop_size[0]
+    data = segmentation_batch(batch, size)
+    seconds, flops = time_train_steps(model, optim, data, device=device, warmup=args.warmup,
+                                      repeats=args.repeats, compile_cfg=cfg.get('compile'))
+    memory = torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda' else peak_rss_mb()
+    return ThroughputRow(neck=neck, dtype=dtype, batch=batch, seconds_per_step=seconds,
+                         flops_per_image=flops / batch, peak_memory_mb=memory)
+
+
+def bench_table(args, device: str) -> None:
+    """Per config (neck x dtype x batch): images/s of a training iteration as tools/train.py
+    runs it, counted TFLOP/s, their fraction of the chip's bf16 matmul rate measured in the same
+    run, and peak memory."""
+    matmul = None
+    if device == 'cuda':
+        matmul = matmul_flops_per_s(args.matmul_size, torch.bfloat16, device)
+    elif args.matmul_size:
+        matmul = matmul_flops_per_s(args.matmul_size, torch.float32, device, repeats=3)
+    if matmul is not None:
+        print(f'matmul_size: {args.matmul_size}')
+        print(f'matmul_dtype: {"bfloat16" if device == "cuda" else "float32"}')
+        print(f'matmul_tflops_per_s: {matmul / 1e12:.1f}')
+    rows = []
+    for neck in args.table_necks:
+        for dtype in args.table_dtypes:
+            config, options = args.table_config or TABLE_CONFIGS[(neck, dtype)][0], \
+                {} if args.table_config else TABLE_CONFIGS[(neck, dtype)][1]
+            shown = {**options, **(args.table_options or {})}
+            print(f'table_{neck}_{dtype}_config: {config} {shown}'
+                  f'{" compile=True" if args.table_compile else ""}')
+            for batch in args.table_batches:
+                try:
+                    row = table_row(config, options, neck, dtype, batch, args, device)
+                except torch.OutOfMemoryError:
+                    print(f'table_{neck}_{dtype}_batch{batch}_images_per_s: out of memory')
+                    continue
+                finally:
+                    gc.collect()
+                rows.append(row)
+                print('\n'.join(throughput_lines([row], matmul)[1 if matmul else 0:]),
+                      flush=True)
+    print(throughput_table(rows, matmul))
 
 
 def measure_memory(kind: str, device: str, batch: int) -> float:
@@ -310,19 +297,6 @@ def measure_memory(kind: str, device: str, batch: int) -> float:
     return peak_rss_mb()
 
 
-def peak_rss_mb() -> float:
-    """Peak resident size of this process. VmHWM, unlike ru_maxrss, is not inherited from the
-    parent across fork + exec."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def bench_memory(args, device: str) -> None:
     for kind in ('train', 'infer'):  # a fresh process per figure: its peak is its own
         out = subprocess.run([sys.executable, __file__, '--memory-only', kind, '--batch',
@@ -340,7 +314,26 @@ def main() -> None:
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--only', nargs='+', default=None,
                         choices=['inference', 'training', 'phases', 'memory', 'scaling', 'cache',
-                                 'amp'])
+                                 'table'],
+                        help='sections to run (default: all; "table" on CUDA only)')
+    table = parser.add_argument_group('table', 'the per-config training throughput table')
+    table.add_argument('--table-necks', nargs='+', default=['prefix', 'xatten'],
+                       choices=['prefix', 'xatten'])
+    table.add_argument('--table-dtypes', nargs='+', default=['float32', 'float16', 'bfloat16'],
+                       choices=['float32', 'float16', 'bfloat16'])
+    table.add_argument('--table-batches', nargs='+', type=int, default=[8, 32, 64])
+    table.add_argument('--warmup', type=int, default=3,
+                       help='untimed iterations per row after the counted one')
+    table.add_argument('--table-compile', action='store_true',
+                       help='set the configs\' compile=True (torch.compile of train_step)')
+    table.add_argument('--table-options', nargs='+', action=DictAction,
+                       help='extra --cfg-options for every row, e.g. '
+                            'model.backbone.weights_dtype=bfloat16')
+    table.add_argument('--table-config',
+                       help='time this config instead of the shipped ones (e.g. a tiny one)')
+    table.add_argument('--matmul-size', type=int, default=None,
+                       help='side of the square matmul measured as the chip\'s rate (default: '
+                            '8192 in bf16 on CUDA, none on CPU)')
     parser.add_argument('--memory-only', choices=['train', 'infer'], help=argparse.SUPPRESS)
     args = parser.parse_args()
     # What tools/train.py and tools/test.py do on CPU; both sides of every ratio run with it.
@@ -355,8 +348,10 @@ def main() -> None:
     print(f'device: {name}')
     print(f'torch: {torch.__version__}')
     print(f'retain_freed_memory: {retained}')
-    only = set(args.only or ['inference', 'training', 'phases', 'memory', 'scaling', 'cache',
-                             'amp'])
+    only = set(args.only or ['inference', 'training', 'phases', 'memory', 'scaling', 'cache'] +
+               (['table'] if device == 'cuda' else []))
+    if device == 'cuda' and args.matmul_size is None:
+        args.matmul_size = 8192
     if 'inference' in only:
         clip = CLIPVisionModel(CLIPVisionConfig(patch_size=16)).to(device).eval()
         bench_inference(args, device, clip)
@@ -370,8 +365,8 @@ def main() -> None:
         bench_scaling(args, device)
     if 'cache' in only:
         bench_feature_cache(args, device)
-    if 'amp' in only and device == 'cuda':
-        bench_amp(args)
+    if 'table' in only:
+        bench_table(args, device)
 
 
 if __name__ == '__main__':

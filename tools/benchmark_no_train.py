@@ -29,9 +29,7 @@ from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPVisionC
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
 from coseg_mmseg.utils import retain_freed_memory
-
-from benchmark import flops as count_flops  # tools/benchmark.py, beside this script
-from benchmark import once
+from coseg_mmseg.utils.benchmarking import count_flops, once
 
 VOCABULARY = [f'class {i}' for i in range(171)]
 
@@ -48,7 +46,7 @@ def build_models(k: int, device: str):
         model = MODELS.build(dict(
             type='CoSegNoTrain', backbone=dict(type='FrozenCLIPBackbone', out_indices=(3, 6, 9)),
             rank_backbone=rank, text_encoder=dict(type='FrozenCLIPTextEncoder'),
-            decode_head=dict(type='FiLMCLIPSegHead', channels=64), top_k=k,
+            decode_head=dict(type='FiLMCLIPSegHead', channels=64), num_slots=k,
             test_vocabulary=VOCABULARY, test_cfg=ConfigDict(mode='whole'))).eval()
         load_submodule_weights(model.backbone.visual, state, 'visual.', origin='random')
         load_submodule_weights(model.text_encoder.text, state, 'text.', origin='random')

@@ -5,9 +5,13 @@ _base_ = [
     '../_base_/datasets/coco_stuff164k.py',
     'mmseg::_base_/default_runtime.py',
 ]
+# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick").
+model = dict(test_vocabulary='coco_stuff')
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(352, 352), keep_ratio=False),
+    # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as
+    # CLIPSegProcessor does; cv2's bilinear would alias when shrinking.
+    dict(type='Resize', scale=(352, 352), keep_ratio=False, backend='pillow'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

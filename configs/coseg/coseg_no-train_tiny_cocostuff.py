@@ -22,10 +22,12 @@ model = dict(
         num_heads=2,
         ffn_channels=64,
         init_cfg=tiny_clipseg_init_cfg),
-    top_k=5)
+    num_slots=5)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(96, 96), keep_ratio=False),
+    # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as
+    # CLIPSegProcessor does; cv2's bilinear would alias when shrinking.
+    dict(type='Resize', scale=(96, 96), keep_ratio=False, backend='pillow'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -33,5 +33,6 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # 8 per GPU: total batch 32 on 4 GPUs (auto_scale_lr: the schedule's base_batch_size=32).
 log_processor = dict(by_epoch=True)
-# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick").
-model = dict(vocabulary='coco_stuff')
+# COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick"), for training
+# and testing; mmseg's inference APIs read the test vocabulary from here too.
+model = dict(vocabulary='coco_stuff', test_vocabulary='coco_stuff')

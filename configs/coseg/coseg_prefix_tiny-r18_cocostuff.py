@@ -21,7 +21,7 @@ model = dict(
         dict(
             type='CoexistenceNeck',
             mode='prefix',
-            num_tokens=6,
+            num_slots=6,
             in_channels=32,
             embed_dims=32,
             out_channels=32,

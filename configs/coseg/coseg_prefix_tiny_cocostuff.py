@@ -18,7 +18,7 @@ model = dict(
         init_cfg=tiny_clip_init_cfg),
     text_encoder=dict(
         embed_dims=32, num_layers=2, num_heads=2, output_dim=32, init_cfg=tiny_clip_init_cfg),
-    neck=dict(num_tokens=6, in_channels=32, embed_dims=32, out_channels=32, depth=2),
+    neck=dict(num_slots=6, in_channels=32, embed_dims=32, out_channels=32, depth=2),
     decode_head=dict(
         in_channels=64,
         channels=16,

@@ -35,5 +35,5 @@ model = dict(
             grid_index=2,
             out_channels=768,
             token_channels=512),
-        dict(type='CoexistenceNeck', mode='prefix', num_tokens=20, in_channels=512, depth=8),
+        dict(type='CoexistenceNeck', mode='prefix', num_slots=20, in_channels=512, depth=8),
     ])

@@ -10,7 +10,7 @@ In the manner of mmseg's ``init_model`` / ``inference_model``::
 """
 import os
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -21,8 +21,7 @@ from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 from torch import nn
 
-from ..datasets.vocabularies import VOCABULARIES, get_vocabulary
-from ..models.text_encoders import check_vocabulary
+from ..datasets.vocabularies import Vocabulary
 
 Image = Union[str, np.ndarray]
 
@@ -48,37 +47,6 @@ class SegmentationResult:
         ids, counts = np.unique(self.label_map[self.label_map != self.no_label],
                                 return_counts=True)
         return {self.names[i]: int(c) / self.label_map.size for i, c in zip(ids.tolist(), counts)}
-
-
-def parse_vocabulary(text: str) -> Tuple[str, ...]:
-    """A vocabulary as people type it.
-
-    Accepts comma-separated words (``"sky,sea,sand"``), a named vocabulary (``"voc20"``, see
-    :mod:`coseg_mmseg.datasets.vocabularies`), or ``@FILE`` with one name per line (``.txt``).
-
-    Raises:
-        ValueError: Naming what could not be read.
-    """
-    text = text.strip()
-    if text.startswith('@'):
-        path = text[1:]
-        if not path.endswith('.txt'):
-            raise ValueError(f'vocabulary file {path!r}: expected a .txt file, one name per line')
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'vocabulary file {path!r} does not exist')
-        with open(path) as f:
-            names = [line.strip() for line in f if line.strip()]
-    elif text in VOCABULARIES:
-        names = list(get_vocabulary(text))
-    else:
-        if any(sep in text for sep in (';', '|', '\t', '\n')):
-            raise ValueError(f'cannot read the vocabulary {text!r}: separate the words with '
-                             f'commas ("sky,sea,sand"), name a vocabulary '
-                             f'({", ".join(sorted(VOCABULARIES))}) or give @file.txt')
-        names = [word.strip() for word in text.split(',')]
-        if any(not word for word in names):
-            raise ValueError(f'the vocabulary {text!r} has an empty name between commas')
-    return check_vocabulary(names, what='vocabulary')
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None, *,
@@ -128,20 +96,19 @@ def prepare_inputs(model: nn.Module, image: Image) -> Tuple[torch.Tensor, list]:
 
 
 @torch.no_grad()
-def segment(model: nn.Module, image: Image, vocabulary: Union[str, Sequence[str]]
-            ) -> SegmentationResult:
+def segment(model: nn.Module, image: Image, vocabulary: Vocabulary) -> SegmentationResult:
     """Segment one image with any list of words.
 
     Args:
         model: From :func:`init_model`.
         image: An image path or an (H, W, 3) BGR uint8 array.
-        vocabulary: Class names, or a named vocabulary.
+        vocabulary: Class names, or any form :func:`parse_vocabulary` reads.
 
     Returns:
         The label map, the per-class scores and the names.
     """
-    names = check_vocabulary(get_vocabulary(vocabulary), what='vocabulary')
-    model.set_vocabulary(names, split='test')
+    model.set_vocabulary(vocabulary, split='test')
+    names = model.vocabulary_names('test')
     inputs, samples = prepare_inputs(model, image)
     sample = model.predict(inputs, samples)[0]
     return SegmentationResult(
@@ -151,28 +118,24 @@ def segment(model: nn.Module, image: Image, vocabulary: Union[str, Sequence[str]
 
 
 @torch.no_grad()
-def slot_predictions(model: nn.Module, image: Image, vocabulary: Union[str, Sequence[str]], *,
+def slot_predictions(model: nn.Module, image: Image, vocabulary: Vocabulary, *,
                      top: int = 3) -> list:
     """What each of the N slots found: its mask and its best labels with their scores.
 
-    Label scores are a softmax over the vocabulary plus "unlabeled" of the cosine similarities
-    divided by the training temperature (the loss's ``temperature``).
+    The labels are the model's own naming (``decode_head.name_slots``): the same that
+    :func:`segment` uses.
 
     Returns:
         One dict per slot: ``mask`` (H, W) probabilities at the network's input size and
-        ``labels``: [(name, score)] best first.
+        ``labels``: [(name, probability)] best first, "unlabeled" included.
     """
-    names = check_vocabulary(get_vocabulary(vocabulary), what='vocabulary')
-    model.set_vocabulary(names, split='test')
-    inputs, _ = prepare_inputs(model, image)
-    out = model._forward(inputs)
-    vocab = torch.nn.functional.normalize(out['vocab_embeds'], dim=-1)  # (K + 1, D)
-    slots = torch.nn.functional.normalize(out['slot_embeds'][0], dim=-1)  # (N, D)
-    temperature = getattr(model.decode_head.loss_decode, 'temperature', 0.08)
-    probs = (slots @ vocab.t() / temperature).softmax(-1)  # (N, K + 1)
-    all_names = names + (model.unlabeled_name, )
+    model.set_vocabulary(vocabulary, split='test')
+    all_names = model.vocabulary_names('test') + (model.unlabeled_name, )
+    inputs, samples = prepare_inputs(model, image)
+    out = model._forward(inputs, samples)
+    probs = model.decode_head.name_slots(out)[0]  # (N, K + 1)
     result = []
-    for n in range(slots.shape[0]):
+    for n in range(probs.shape[0]):
         best = probs[n].topk(min(top, probs.shape[1]))
         result.append(dict(
             mask=out['mask_logits'][0, n].sigmoid().cpu().numpy(),

@@ -8,9 +8,9 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from coseg_mmseg.apis import init_model, parse_vocabulary, segment, slot_predictions
+from coseg_mmseg.apis import init_model, segment, slot_predictions
 from coseg_mmseg.testing import make_tiny_assets
-from tests.helpers import TINY_CONFIG, run_tool
+from tests.helpers import REPO, TINY_CONFIG, run_tool
 
 WORDS = ('grass', 'sea', 'road', 'person')
 
@@ -54,30 +54,50 @@ def test_segment_path_and_array(in_workspace):
     assert labels <= set(range(len(WORDS))) | {by_path.no_label}
     assert sum(by_path.present().values()) <= 1.0
     slots = slot_predictions(model, IMAGE, list(WORDS))
-    assert len(slots) == model.neck.num_tokens
+    assert len(slots) == model.neck.num_slots
     assert all(name in WORDS + ('unlabeled', ) for s in slots for name, _ in s['labels'])
+
+
+def test_one_word_vocabulary(in_workspace):
+    """One class is a class: labels 0 or "no label", in the API and the demo."""
+    model = init_model(TINY_CONFIG, 'tiny.pth')
+    result = segment(model, IMAGE, ['dog'])
+    assert result.scores.shape[0] == 1 and result.names == ('dog', )
+    assert set(result.label_map.ravel().tolist()) <= {0, result.no_label}
+    assert ((result.label_map == 0) == (result.scores[0] >= 0.3)).all()
+    demo = run_tool('demo.py', IMAGE, '--vocab', 'dog', '--config', TINY_CONFIG,
+                    '--checkpoint', 'tiny.pth', '--out', 'out/dog.png', '--show-slots',
+                    cwd=str(in_workspace))
+    assert demo.returncode == 0, demo.stdout[-3000:]
+    assert json.load(open('out/dog.json'))['legend'] == ['dog']
+
+
+NO_TRAIN_TINY = os.path.join(REPO, 'configs/coseg/coseg_no-train_tiny_cocostuff.py')
+
+
+@pytest.mark.parametrize('config', [TINY_CONFIG, NO_TRAIN_TINY])
+def test_slots_are_named_as_the_model_labels_pixels(in_workspace, config):
+    """slot_predictions shows the labels the model itself gives its slots: every class in
+    segment()'s label map is some slot's best label; the baseline's slots are its ranking."""
+    model = init_model(config, 'tiny.pth' if config == TINY_CONFIG else None)
+    slots = slot_predictions(model, IMAGE, list(WORDS))
+    best = [s['labels'][0][0] for s in slots]
+    result = segment(model, IMAGE, list(WORDS))
+    present = {WORDS[i] for i in set(result.label_map.ravel().tolist()) - {result.no_label}}
+    assert present and present <= set(best)
+    if config == NO_TRAIN_TINY:
+        from coseg_mmseg.apis.inference import prepare_inputs
+        inputs, samples = prepare_inputs(model, IMAGE)
+        ranked = model.extract_feat(inputs, [s.metainfo for s in samples])['slot_classes']
+        ranked = ranked[0].tolist()
+        assert best == [WORDS[i] for i in ranked]
+        assert all(s['labels'][0][1] == 1.0 for s in slots)
 
 
 def test_other_vocabulary_same_model(in_workspace):
     model = init_model(TINY_CONFIG, 'tiny.pth')
     assert segment(model, IMAGE, 'voc20').scores.shape[0] == 20
     assert segment(model, IMAGE, ['sky', 'tree']).names == ('sky', 'tree')
-
-
-def test_parse_vocabulary(tmp_path):
-    assert parse_vocabulary(' sky, sea ,sand') == ('sky', 'sea', 'sand')
-    assert len(parse_vocabulary('pascal_context_59')) == 59
-    words = tmp_path / 'words.txt'
-    words.write_text('potted plant\nsky\n\n')
-    assert parse_vocabulary(f'@{words}') == ('potted plant', 'sky')
-    with pytest.raises(ValueError, match='separate the words with commas'):
-        parse_vocabulary('sky;sea')
-    with pytest.raises(ValueError, match='empty name between commas'):
-        parse_vocabulary('sky,,sea')
-    with pytest.raises(ValueError, match='expected a .txt file'):
-        parse_vocabulary('@words.json')
-    with pytest.raises(ValueError, match="'sky' twice"):
-        parse_vocabulary('sky,sea,sky')
 
 
 def test_demo_tool(in_workspace):

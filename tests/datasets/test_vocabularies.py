@@ -2,7 +2,7 @@
 import pytest
 from mmseg.datasets import COCOStuffDataset, PascalContextDataset59, PascalVOCDataset
 
-from coseg_mmseg.datasets import VOCABULARIES, get_vocabulary
+from coseg_mmseg.datasets import VOCABULARIES, parse_vocabulary
 
 
 def squash(name: str) -> str:
@@ -26,6 +26,26 @@ def test_natural_prompts():
     assert all(len(set(v)) == len(v) for v in VOCABULARIES.values())
 
 
-def test_unknown_name():
-    with pytest.raises(ValueError, match="unknown vocabulary name 'sky,sea'"):
-        get_vocabulary('sky,sea')
+def test_parse_vocabulary(tmp_path):
+    assert parse_vocabulary(' sky, sea ,sand') == ('sky', 'sea', 'sand')
+    assert parse_vocabulary(['sky', 'sea']) == ('sky', 'sea')
+    assert parse_vocabulary('dog') == ('dog', )  # one word is a one-class vocabulary
+    assert parse_vocabulary('pascal_context_59') == VOCABULARIES['pascal_context_59']
+    words = tmp_path / 'words.txt'
+    words.write_text('potted plant\nsky\n\n')
+    assert parse_vocabulary(f'@{words}') == ('potted plant', 'sky')
+
+
+@pytest.mark.parametrize('vocabulary, message', [
+    ('sky;sea', 'separate the words with commas'),
+    ('sky,,sea', 'empty name between commas'),
+    ('@words.json', 'expected a .txt file'),
+    ('@missing.txt', "'missing.txt' does not exist"),
+    ('sky,sea,sky', "'sky' twice"),
+    ('pascal_context_60', "unknown vocabulary name 'pascal_context_60'"),
+    ([], 'is empty'),
+    (['sky', ''], r"\[1\] = '' is not a non-empty string"),
+])
+def test_parse_vocabulary_refuses(vocabulary, message):
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        parse_vocabulary(vocabulary, what='--vocab')

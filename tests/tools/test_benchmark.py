@@ -1,11 +1,12 @@
-"""tools/benchmark.py's FLOP counter: the floor every time ratio is compared with."""
+"""tools/benchmark.py: the FLOP floor every time ratio is compared with, and the per-config
+training throughput table built from the shipped configs."""
+import argparse
 import importlib.util
 import os
 
-import torch
-import torch.nn.functional as F
+import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, TINY_CONFIG
 
 
 def load_benchmark():
@@ -16,33 +17,36 @@ def load_benchmark():
     return module
 
 
-def test_attention_counts_on_cpu():
-    """torch's counter alone gives CPU attention 0 FLOPs; ours gives 4 L_q L_k d per head
-    forward (QK^T and AV) and 2.5x that backward."""
-    flops = load_benchmark().flops
-    q, k = torch.randn(2, 3, 5, 8), torch.randn(2, 3, 7, 8)
-    forward = 2 * 3 * 4 * 5 * 7 * 8
-    assert flops(lambda: F.scaled_dot_product_attention(q, k, k)) == forward
-    q.requires_grad_(True)
-    assert flops(lambda: F.scaled_dot_product_attention(q, k, k).sum().backward()) == 3.5 * forward
-    linear = torch.nn.Linear(8, 4)
-    assert flops(lambda: linear(q)) == 2 * 2 * 3 * 5 * 8 * 4  # matmuls still counted
-
-
-def test_recomputed_upsampling_flops_leave_the_modules_count():
-    """A training step through patch_deconv counts the modules' FLOPs plus the recomputed
-    first transposed convolution; upsample_recomputed_flops is exactly that surplus."""
-    from coseg_mmseg.models.decode_heads import FiLMCLIPSegHead
+def test_table_configs_are_the_shipped_ones():
+    """Every (neck, dtype) of the table names a config that exists, with the neck and the
+    optimizer wrapper's dtype the row claims."""
+    from mmengine.config import Config
     benchmark = load_benchmark()
-    head = FiLMCLIPSegHead(in_channels=16, channels=8, cond_channels=8, ffn_channels=16)
-    tokens = torch.randn(6, 3 * 2, 8, requires_grad=True)  # 6 masks on a 3 x 2 grid
+    assert set(benchmark.TABLE_CONFIGS) == {(n, d) for n in ('prefix', 'xatten')
+                                            for d in ('float32', 'float16', 'bfloat16')}
+    for (neck, dtype), (config, options) in benchmark.TABLE_CONFIGS.items():
+        cfg = Config.fromfile(os.path.join(REPO, config))
+        cfg.merge_from_dict(options)
+        assert cfg.model.neck.mode == neck, config
+        wrapper = cfg.optim_wrapper
+        assert wrapper.get('dtype', 'float32') == dtype, config
+        assert (wrapper.type == 'AmpOptimWrapper') == (dtype != 'float32'), config
+        if dtype == 'float16':
+            assert wrapper.loss_scale == 'dynamic'  # float16 overflows without loss scaling
 
-    def ours():
-        head.upsample(tokens, (3, 2)).sum().backward()
 
-    def modules():
-        head.transposed_convolution(tokens.transpose(1, 2).unflatten(2, (3, 2))).sum().backward()
+def table_args(**kwargs):
+    return argparse.Namespace(repeats=1, warmup=0, table_compile=False, table_options=None,
+                              **kwargs)
 
-    recomputed = benchmark.upsample_recomputed_flops(head, 6, (3, 2))
-    assert recomputed == 2 * (6 * 3 * 2) * 8 * 4 * 4 * 4  # rows x C_in x C_out x k^2, once
-    assert benchmark.flops(ours) - recomputed == benchmark.flops(modules)
+
+def test_table_row_counts_a_step_per_image_on_the_tiny_config():
+    """The row's FLOPs per image are those of one training step (the vocabulary's one-off
+    text-encoder pass left out): the same at batch 2 and 4; images/s and memory positive."""
+    benchmark = load_benchmark()
+    rows = [benchmark.table_row(TINY_CONFIG, {}, 'prefix', 'float32', batch, table_args(),
+                                'cpu') for batch in (2, 4)]
+    assert rows[0].flops_per_image > 0
+    assert rows[0].flops_per_image == pytest.approx(rows[1].flops_per_image, rel=1e-6)
+    assert all(r.images_per_s > 0 and r.peak_memory_mb > 0 for r in rows)
+    assert [r.batch for r in rows] == [2, 4]

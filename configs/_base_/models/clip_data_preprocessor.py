@@ -1,5 +1,8 @@
-# CLIP's input normalisation (in 0-255 units, RGB) for every CLIP-based model here; inputs are
-# padded to multiples of the 16-pixel patch.
+# CLIP's input normalisation (in 0-255 units, RGB) for CoSeg's CLIP-based models: OpenAI CLIP's
+# statistics (clip/clip.py, and openai/clip-vit-base-patch16's preprocessor_config.json read by
+# CLIPImageProcessor). Sources and the 0-1 values: coseg_mmseg/models/utils/clip_inputs.py. The
+# no-training baseline feeds CLIPSeg, which expects ImageNet's: clipseg_data_preprocessor.py.
+# Inputs are padded to multiples of the 16-pixel patch.
 model = dict(
     data_preprocessor=dict(
         type='SegDataPreProcessor',

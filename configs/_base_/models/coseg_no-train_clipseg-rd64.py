@@ -1,7 +1,11 @@
 # The no-training baseline (paper, sections 3.3 and 3.6): CLIP ViT-B/16 ranks the vocabulary,
 # pretrained CLIPSeg rd64-refined draws the masks of the top-k labels. Run it with
 # `tools/test.py CONFIG` (no checkpoint: the weights below are loaded).
-_base_ = ['./clip_data_preprocessor.py']
+# Inputs: the data preprocessor prepares CLIPSeg's (ImageNet's statistics; the test pipelines
+# squash images to 352 x 352 with PIL's bilinear resize, as CLIPSegProcessor does); the model
+# derives the ranking CLIP's input from it (centre square, bicubic to rank_size, CLIP's
+# statistics), as CLIPImageProcessor makes it from the file.
+_base_ = ['./clipseg_data_preprocessor.py']
 custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
 
 clip_init_cfg = dict(
@@ -40,7 +44,6 @@ model = dict(
         type='FiLMCLIPSegHead',
         in_channels=768,
         channels=64,
-        num_classes=171,
         cond_channels=512,
         num_layers=3,
         num_heads=4,
@@ -49,7 +52,7 @@ model = dict(
         complex_upsample=True,
         mask_threshold=0.3,
         init_cfg=clipseg_init_cfg),
-    top_k=20,
+    num_slots=20,
     test_vocabulary=None,
     test_cfg=dict(mode='whole'))
 

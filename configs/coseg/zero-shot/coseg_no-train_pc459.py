@@ -13,7 +13,9 @@ model = dict(
     decode_head=dict(ignore_index=65535))
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(352, 352), keep_ratio=False),
+    # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as
+    # CLIPSegProcessor does; cv2's bilinear would alias when shrinking.
+    dict(type='Resize', scale=(352, 352), keep_ratio=False, backend='pillow'),
     dict(type='LoadUInt16Annotations', ignore_index=65535),
     dict(type='PackSegInputs'),
 ]

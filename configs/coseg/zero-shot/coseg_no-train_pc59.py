@@ -10,7 +10,9 @@ _base_ = [
 model = dict(test_vocabulary='pascal_context_59')
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(352, 352), keep_ratio=False),
+    # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as
+    # CLIPSegProcessor does; cv2's bilinear would alias when shrinking.
+    dict(type='Resize', scale=(352, 352), keep_ratio=False, backend='pillow'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from ..utils.transformer_layers import Transformer
 
-FINAL_OUTPUTS = ('tokens', 'image_embed', 'none')
+FINAL_OUTPUTS = ('visual_tokens', 'image_embed', 'none')
 
 
 class CLIPVisionTower(nn.Module):
@@ -56,14 +56,14 @@ class CLIPVisionTower(nn.Module):
         patch_pos = F.interpolate(patch_pos, size=(h, w), mode='bicubic', align_corners=False)
         return torch.cat([cls_pos, patch_pos.permute(0, 2, 3, 1).reshape(h * w, C)])
 
-    def forward(self, images: Tensor, out_indices: Sequence[int] = (), *,
-                final: str = 'tokens') -> Tuple[List[Tensor], Optional[Tensor], Tuple[int, int]]:
+    def forward(self, images: Tensor, out_indices: Sequence[int] = (), *, final: str = 'visual_tokens'
+                ) -> Tuple[List[Tensor], Optional[Tensor], Tuple[int, int]]:
         """Encode images, computing only what ``final`` asks for beyond ``out_indices``.
 
         Args:
             images: Normalised images, (B, 3, H, W).
             out_indices: Blocks (0-based) whose outputs to return.
-            final: ``'tokens'``: all final tokens through ``ln_post`` and ``proj``;
+            final: ``'visual_tokens'``: all final tokens through ``ln_post`` and ``proj``;
                 ``'image_embed'``: the pooled image embedding only (the last block computes
                 its CLS token alone); ``'none'``: nothing past the deepest of ``out_indices``
                 (the blocks after it are skipped).
@@ -71,7 +71,7 @@ class CLIPVisionTower(nn.Module):
         Returns:
             ``(hidden, tokens, (h, w))``: the outputs of the blocks in ``out_indices``, each
             (B, 1 + h*w, C) with the CLS token first; the final tokens through ``ln_post``
-            and ``proj``, (B, 1 + h*w, D) for ``'tokens'`` and (B, 1, D) for
+            and ``proj``, (B, 1 + h*w, D) for ``'visual_tokens'`` and (B, 1, D) for
             ``'image_embed'`` (index 0 is CLIP's pooled image embedding), ``None`` for
             ``'none'``; the patch grid.
         """

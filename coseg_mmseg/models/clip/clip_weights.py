@@ -24,6 +24,8 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from ..utils.frozen_weights import full_state_dict
+
 StateDict = Dict[str, Tensor]
 SOURCES = ('huggingface', 'open_clip', 'converted')
 
@@ -260,7 +262,7 @@ def load_submodule_weights(module: nn.Module, state_dict: StateDict, prefix: str
         origin: Where the weights came from, for the error message.
     """
     part = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
-    own = module.state_dict()
+    own = full_state_dict(module)
     missing = sorted(set(own) - set(part))
     unexpected = sorted(set(part) - set(own))
     mismatched = [f'{k}: checkpoint {tuple(part[k].shape)} vs model {tuple(own[k].shape)}'

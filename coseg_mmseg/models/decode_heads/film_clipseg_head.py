@@ -5,7 +5,7 @@ HuggingFace transformers' ``CLIPSegDecoder`` (Apache-2.0), written here in our o
 parameter names equal HuggingFace's ``decoder.*`` names, so a CLIPSeg checkpoint
 (``CIDAS/clipseg-rd64-refined``) loads without renaming.
 """
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -16,8 +16,8 @@ from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from ..clip import load_pretrained, load_submodule_weights
+from ..features import CoSegFeatures, HeadOutputs
 from ..utils.coexistence_targets import coexistence_targets
-from ..utils.patch_deconv import patch_deconv
 
 
 class CLIPSegAttention(nn.Module):
@@ -30,30 +30,15 @@ class CLIPSegAttention(nn.Module):
             nn.Linear(dims, dims) for _ in range(4))
 
     def forward(self, x: Tensor) -> Tensor:
-        """(B, L, C) -> (B, L, C).
-
-        q, k and v come from one product with the three weights stacked: a wider matmul, and
-        one gradient for ``x`` in the backward instead of three summed.
-        """
-        projs = (self.q_proj, self.k_proj, self.v_proj)
-        qkv = F.linear(x, torch.cat([p.weight for p in projs]), torch.cat([p.bias for p in projs]))
-        q, k, v = (t.unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
-                   for t in qkv.chunk(3, dim=-1))  # (B, heads, L, C/h) each
+        """(B, L, C) -> (B, L, C)."""
+        q, k, v = (proj(x).unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+                   for proj in (self.q_proj, self.k_proj, self.v_proj))  # (B, heads, L, C/h)
         out = F.scaled_dot_product_attention(q, k, v)
         return self.out_proj(out.transpose(1, 2).flatten(2))
 
 
 class CLIPSegMLP(nn.Module):
-    """``fc1 -> ReLU -> fc2``.
-
-    The decoder is narrow (64) with a wide hidden layer (2048) over B * N * L rows, so the
-    hidden activations dwarf everything else; on CPU, running it in row chunks with fused bias
-    (``addmm``) and an in-place ReLU keeps them in cache (about 2x faster, same values). On a
-    GPU it runs in one chunk: there, each chunk would only cost kernel launches (and, under
-    autocast, casts of both weights).
-    """
-
-    chunk_rows = 512
+    """``fc1 -> ReLU -> fc2``."""
 
     def __init__(self, dims: int, hidden_dims: int) -> None:
         super().__init__()
@@ -62,11 +47,7 @@ class CLIPSegMLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., dims) -> (..., dims)."""
-        rows = x.reshape(-1, x.shape[-1])  # (R, dims)
-        size = self.chunk_rows if rows.device.type == 'cpu' else max(1, rows.shape[0])
-        out = [torch.addmm(self.fc2.bias, torch.addmm(self.fc1.bias, chunk, self.fc1.weight.t())
-                           .relu_(), self.fc2.weight.t()) for chunk in rows.split(size)]
-        return (out[0] if len(out) == 1 else torch.cat(out)).view_as(x)
+        return self.fc2(F.relu(self.fc1(x)))
 
 
 class CLIPSegDecoderLayer(nn.Module):
@@ -95,17 +76,18 @@ class FiLMCLIPSegHead(BaseDecodeHead):
     image and shared by its N conditionals. The tokens are then laid on the patch grid and
     upsampled by transposed convolutions to the input size.
 
-    Inputs (a dict, from the backbone and neck): ``layers`` (list of (B, L, C), shallow to
-    deep), ``layers_cls`` (list of (B, C)), ``grid`` (h, w), ``embeds`` (B, N, D) the
-    conditioning embeddings, and, for loss and inference, ``vocab_embeds`` (K + 1, D): the
-    vocabulary's text embeddings with "unlabeled" last.
+    Inputs: :class:`~coseg_mmseg.models.features.CoSegFeatures` — the activations ``layers``
+    (and ``layers_cls``) on the patch ``grid``, the N ``slot_embeds`` conditioning the masks,
+    and, for loss and inference, ``vocab_embeds``. Each slot is named by :meth:`name_slots`.
+
+    mmseg's ``num_classes`` / ``out_channels`` / ``threshold`` of ``BaseDecodeHead`` are not
+    knobs here: the classes follow the vocabulary in use (see
+    :class:`~coseg_mmseg.models.segmentors.CoSegBase`).
 
     Args:
         in_channels: Width C of the backbone activations (768).
         channels: CLIPSeg's ``reduce_dim`` (64 for rd64, 128 in the CoSeg paper).
-        num_classes: Classes of the training vocabulary (mmseg bookkeeping; the outputs follow
-            the vocabulary in use).
-        cond_channels: Width D of the conditioning embeddings (512).
+        cond_channels: Width D of the slot embeddings (512).
         num_layers: Decoder layers, one per extracted activation (3).
         num_heads: Decoder attention heads (4).
         ffn_channels: Decoder MLP width (2048).
@@ -124,16 +106,16 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             source='huggingface')`` loads a CLIPSeg decoder; ``None`` keeps random weights.
     """
 
-    def __init__(self, *, in_channels: int = 768, channels: int = 64, num_classes: int = 171,
-                 cond_channels: int = 512, num_layers: int = 3, num_heads: int = 4,
-                 ffn_channels: int = 2048, patch_size: int = 16, complex_upsample: bool = True,
-                 film_layer: int = 0, use_cls_token: bool = True, mask_threshold: float = 0.3,
-                 loss_decode: Optional[dict] = None, ignore_index: int = 255,
-                 align_corners: bool = False, init_cfg: Optional[dict] = None) -> None:
+    def __init__(self, *, in_channels: int = 768, channels: int = 64, cond_channels: int = 512,
+                 num_layers: int = 3, num_heads: int = 4, ffn_channels: int = 2048,
+                 patch_size: int = 16, complex_upsample: bool = True, film_layer: int = 0,
+                 use_cls_token: bool = True, mask_threshold: float = 0.3, loss_decode: Optional[dict] = None,
+                 ignore_index: int = 255, align_corners: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(
-            in_channels, channels, num_classes=num_classes, dropout_ratio=0.0,
-            loss_decode=loss_decode or dict(type='CoSegLoss'), ignore_index=ignore_index,
-            align_corners=align_corners, init_cfg=init_cfg)
+            in_channels, channels, num_classes=1, out_channels=1, threshold=mask_threshold,
+            dropout_ratio=0.0, loss_decode=loss_decode or dict(type='CoSegLoss'),
+            ignore_index=ignore_index, align_corners=align_corners, init_cfg=init_cfg)
         del self.conv_seg  # masks come from the transposed convolutions
         if not 0 <= film_layer < num_layers:
             raise ValueError(f'decode_head.film_layer={film_layer} must be in 0..{num_layers - 1}')
@@ -151,10 +133,9 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             CLIPSegDecoderLayer(channels, num_heads, ffn_channels) for _ in range(num_layers))
         if complex_upsample:
             k = patch_size // 4
-            self.transposed_convolution = nn.Sequential(  # in-place ReLUs: large N x H x W maps
-                nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.ReLU(inplace=True),
-                nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k),
-                nn.ReLU(inplace=True),
+            self.transposed_convolution = nn.Sequential(
+                nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k), nn.ReLU(),
                 nn.ConvTranspose2d(channels // 2, 1, kernel_size=k, stride=k))
         else:
             self.transposed_convolution = nn.ConvTranspose2d(
@@ -171,13 +152,13 @@ class FiLMCLIPSegHead(BaseDecodeHead):
 
     def decode(self, layers: List[Tensor], layers_cls: Optional[List[Tensor]], grid: tuple,
                cond: Tensor) -> Tensor:
-        """Masks for N conditionals per image.
+        """Masks for N slot embeddings per image.
 
         Args:
             layers: M activations (B, L, C), shallow to deep, L = h * w.
             layers_cls: M CLS tokens (B, C), or None when ``use_cls_token`` is False.
             grid: (h, w).
-            cond: (B, N, D) conditioning embeddings.
+            cond: (B, N, D) slot embeddings.
 
         Returns:
             (B, N, h * patch, w * patch) mask logits.
@@ -208,11 +189,6 @@ class FiLMCLIPSegHead(BaseDecodeHead):
     def upsample(self, x: Tensor, grid: tuple) -> Tensor:
         """Tokens to mask logits through ``transposed_convolution``.
 
-        Its transposed convolutions have kernel = stride, so they map every token to its own
-        (patch x patch) block of logits: :func:`patch_deconv` runs them token by token, never
-        laying the large intermediate maps out whole; the same values and gradients as
-        running the modules.
-
         Args:
             x: (R, h * w, rd) decoded tokens (R = B * N), row-major over the patch grid.
             grid: (h, w).
@@ -220,31 +196,27 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         Returns:
             (R, h * patch, w * patch) mask logits.
         """
-        deconvs = [self.transposed_convolution]
-        if isinstance(self.transposed_convolution, nn.Sequential):  # the "complex" one
-            conv, relu, deconv1, _, deconv2 = self.transposed_convolution
-            image = x.unflatten(1, grid).permute(0, 3, 1, 2)  # (R, rd, h, w)
-            x = relu(conv(image)).flatten(2).transpose(1, 2)  # (R, h * w, rd)
-            deconvs = [deconv1, deconv2]
-        return patch_deconv(x, grid, deconvs)
+        image = x.unflatten(1, grid).permute(0, 3, 1, 2)  # (R, rd, h, w)
+        return self.transposed_convolution(image)[:, 0]
 
-    def forward(self, inputs: Dict[str, object]) -> Dict[str, Tensor]:
-        """Decode the masks of the N conditioning embeddings.
+    def forward(self, inputs: CoSegFeatures) -> HeadOutputs:
+        """Decode the masks of the N slot embeddings.
 
         Returns:
-            dict with ``mask_logits`` (B, N, H, W), ``slot_embeds`` (B, N, D) and, passed
-            through when given, ``vocab_embeds`` (K + 1, D) and ``slot_classes`` (B, N).
+            :class:`HeadOutputs`: ``mask_logits`` (B, N, H, W), and ``slot_embeds``,
+            ``vocab_embeds``, ``slot_classes`` passed through when given.
         """
-        cond = inputs['embeds']  # (B, N, D)
-        masks = self.decode(inputs['layers'], inputs.get('layers_cls'), inputs['grid'], cond)
-        out = dict(mask_logits=masks, slot_embeds=cond)
+        slot_embeds = inputs['slot_embeds']  # (B, N, D)
+        masks = self.decode(inputs['layers'], inputs.get('layers_cls'), inputs['grid'],
+                            slot_embeds)
+        out = HeadOutputs(mask_logits=masks, slot_embeds=slot_embeds)
         for key in ('vocab_embeds', 'slot_classes'):
             if key in inputs:
                 out[key] = inputs[key]
         return out
 
-    def loss_by_feat(self, seg_logits: Dict[str, Tensor],
-                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
+    def loss_by_feat(self, seg_logits: HeadOutputs,
+                     batch_data_samples: SampleList) -> dict:
         """CoSeg loss against targets built from the ground-truth label maps.
 
         Args:
@@ -264,26 +236,40 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         return self.loss_decode(masks, target_masks, gt != self.ignore_index,
                                 seg_logits['slot_embeds'], labels, vocab)
 
-    def slot_scores(self, outputs: Dict[str, Tensor]) -> Tensor:
+    @property
+    def naming_temperature(self) -> float:
+        """Temperature of the slot-label softmax: the contrastive loss's (tau), else 0.08."""
+        return float(getattr(self.loss_decode, 'temperature', 0.08))
+
+    def name_slots(self, outputs: HeadOutputs) -> Tensor:
+        """Label probabilities of every slot: (B, N, K + 1), "unlabeled" last.
+
+        The one place slots are named, for inference and for the API alike. A slot's label is
+        the argmax: the class whose text embedding is nearest to its embedding (a softmax of
+        the cosine similarities over :attr:`naming_temperature`), unless the segmentor fixed
+        it in ``outputs['slot_classes']`` (the baseline's ranked labels: probability 1).
+        """
+        vocab = outputs['vocab_embeds']  # (K + 1, D)
+        if 'slot_classes' in outputs:
+            return F.one_hot(outputs['slot_classes'], vocab.shape[0]).to(vocab.dtype)
+        sims = F.normalize(outputs['slot_embeds'], dim=-1) @ F.normalize(vocab, dim=-1).t()
+        return (sims / self.naming_temperature).softmax(dim=-1)
+
+    def slot_scores(self, outputs: HeadOutputs) -> Tensor:
         """Per-class scores (B, K, H, W) from the N masks and their labels.
 
-        Each slot takes the class whose text embedding is nearest to its embedding ("unlabeled"
-        included), unless ``outputs['slot_classes']`` (B, N) names them; class k scores, at each
-        pixel, the highest mask probability among the slots labelled k (0 where none is). Slots
-        labelled "unlabeled" score nothing.
+        Class k scores, at each pixel, the highest mask probability among the slots named k
+        (0 where none is). Slots named "unlabeled" score nothing.
         """
         probs = outputs['mask_logits'].sigmoid()  # (B, N, H, W)
-        vocab = F.normalize(outputs['vocab_embeds'], dim=-1)  # (K + 1, D)
-        slot_class = outputs.get('slot_classes')
-        if slot_class is None:
-            slot_class = (F.normalize(outputs['slot_embeds'], dim=-1) @ vocab.t()).argmax(-1)
+        slot_class = self.name_slots(outputs).argmax(dim=-1)  # (B, N)
         B, N, H, W = probs.shape
-        scores = probs.new_zeros(B, vocab.shape[0], H, W)
+        scores = probs.new_zeros(B, outputs['vocab_embeds'].shape[0], H, W)
         scores.scatter_reduce_(1, slot_class[:, :, None, None].expand(-1, -1, H, W), probs,
                                reduce='amax')
         return scores[:, :-1]  # drop "unlabeled"
 
-    def predict_by_feat(self, seg_logits: Dict[str, Tensor],
+    def predict_by_feat(self, seg_logits: HeadOutputs,
                         batch_img_metas: List[dict]) -> Tensor:
         """(B, K, H, W) class scores at the (padded) input size, as mmseg expects.
 

@@ -1,12 +1,13 @@
-"""CoexistenceNeck: N learnable tokens read CLIP's tokens and predict the set of things present."""
+"""CoexistenceNeck: N learnable tokens read CLIP's visual tokens and predict the things present."""
 import math
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from ..features import BackboneFeatures, CoSegFeatures
 from ..utils.transformer_layers import Transformer
 
 MODES = ('prefix', 'xatten')
@@ -24,17 +25,18 @@ def sinusoidal_positions(num: int, dims: int) -> Tensor:
 
 @MODELS.register_module()
 class CoexistenceNeck(BaseModule):
-    """Predict N CLIP embeddings, one per thing in the image (CoSeg paper, section 3.4).
+    """Predict N slot embeddings, one per thing in the image (CoSeg paper, section 3.4).
 
-    ``mode='prefix'``: the N tokens (position encoded) are prepended to the L CLIP tokens and
-    ``depth`` pre-norm transformer blocks run over all N + L; the N outputs are kept.
-    ``mode='xatten'``: ``encoder_depth`` blocks encode the L CLIP tokens, then
-    ``decoder_depth`` blocks let the N tokens self-attend and cross-attend to them.
+    The N coexistence tokens are learnable queries (``slot_queries``, position encoded).
+    ``mode='prefix'``: they are prepended to the L visual tokens and ``depth`` pre-norm
+    transformer blocks run over all N + L; the N outputs are kept.
+    ``mode='xatten'``: ``encoder_depth`` blocks encode the L visual tokens, then
+    ``decoder_depth`` blocks let the N queries self-attend and cross-attend to them.
 
     Args:
         mode: ``'prefix'`` or ``'xatten'``.
-        num_tokens: N, the number of coexistence tokens (20).
-        in_channels: Width of the input tokens (512 for CLIP ViT-B/16's joint space).
+        num_slots: N, the number of coexistence tokens (20).
+        in_channels: Width of the visual tokens (512 for CLIP ViT-B/16's joint space).
         embed_dims: Width of the neck's blocks; a linear map adapts ``in_channels``.
         out_channels: Width of the predicted embeddings: CLIP's joint space (512).
         num_heads: Attention heads (4).
@@ -42,27 +44,27 @@ class CoexistenceNeck(BaseModule):
         encoder_depth: Encoder blocks of the xatten model (4).
         decoder_depth: Decoder blocks of the xatten model (4).
         mlp_ratio: MLP hidden width over ``embed_dims``.
-        token_std: Std of the normal initialisation of the tokens.
-        in_key: Key of the backbone output read as the L tokens.
+        query_std: Std of the normal initialisation of the queries.
+        in_key: Key of the backbone features read as the L visual tokens.
         init_cfg: mmengine init config.
     """
 
-    def __init__(self, *, mode: str = 'prefix', num_tokens: int = 20, in_channels: int = 512,
+    def __init__(self, *, mode: str = 'prefix', num_slots: int = 20, in_channels: int = 512,
                  embed_dims: int = 512, out_channels: int = 512, num_heads: int = 4,
                  depth: int = 8, encoder_depth: int = 4, decoder_depth: int = 4,
-                 mlp_ratio: float = 4.0, token_std: float = 0.02, in_key: str = 'tokens',
+                 mlp_ratio: float = 4.0, query_std: float = 0.02, in_key: str = 'visual_tokens',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if mode not in MODES:
             raise ValueError(f'neck.mode must be one of {MODES}, got {mode!r}')
-        if num_tokens < 1:
-            raise ValueError(f'neck.num_tokens must be >= 1, got {num_tokens}')
+        if num_slots < 1:
+            raise ValueError(f'neck.num_slots must be >= 1, got {num_slots}')
         self.mode = mode
-        self.num_tokens = num_tokens
+        self.num_slots = num_slots
         self.in_channels = in_channels
         self.in_key = in_key
-        self.tokens = nn.Parameter(token_std * torch.randn(num_tokens, embed_dims))
-        self.register_buffer('token_pos', sinusoidal_positions(num_tokens, embed_dims),
+        self.slot_queries = nn.Parameter(query_std * torch.randn(num_slots, embed_dims))
+        self.register_buffer('slot_pos', sinusoidal_positions(num_slots, embed_dims),
                              persistent=False)
         self.input_proj = (nn.Identity() if in_channels == embed_dims else
                            nn.Linear(in_channels, embed_dims))
@@ -76,25 +78,25 @@ class CoexistenceNeck(BaseModule):
         self.ln_out = nn.LayerNorm(embed_dims)
         self.out_proj = nn.Linear(embed_dims, out_channels)
 
-    def forward(self, inputs: Dict[str, object]) -> Dict[str, object]:
-        """Add the predicted embeddings to the backbone's outputs.
+    def forward(self, inputs: BackboneFeatures) -> CoSegFeatures:
+        """Add the slot embeddings to the backbone's features.
 
         Args:
-            inputs: Backbone outputs; ``inputs[in_key]`` is (B, L, in_channels).
+            inputs: Backbone features; ``inputs[in_key]`` is (B, L, in_channels).
 
         Returns:
-            A copy of ``inputs`` with ``embeds``: (B, N, out_channels).
+            A copy of ``inputs`` with ``slot_embeds``: (B, N, out_channels).
         """
-        clip_tokens = inputs[self.in_key]
-        if clip_tokens.dim() != 3 or clip_tokens.shape[-1] != self.in_channels:
+        visual_tokens = inputs[self.in_key]
+        if visual_tokens.dim() != 3 or visual_tokens.shape[-1] != self.in_channels:
             raise ValueError(
                 f'neck.in_channels={self.in_channels} but backbone output {self.in_key!r} has '
-                f'shape {tuple(clip_tokens.shape)}; expected (B, L, {self.in_channels})')
-        B, N = clip_tokens.shape[0], self.num_tokens
-        memory = self.input_proj(clip_tokens)  # (B, L, E)
-        queries = (self.tokens + self.token_pos).expand(B, -1, -1)  # (B, N, E)
+                f'shape {tuple(visual_tokens.shape)}; expected (B, L, {self.in_channels})')
+        B, N = visual_tokens.shape[0], self.num_slots
+        memory = self.input_proj(visual_tokens)  # (B, L, E)
+        queries = (self.slot_queries + self.slot_pos).expand(B, -1, -1)  # (B, N, E)
         if self.mode == 'prefix':
             x = self.blocks(torch.cat([queries, memory], dim=1), num_queries=N)  # (B, N, E)
         else:
             x = self.decoder(queries, self.encoder(memory))  # (B, N, E)
-        return {**inputs, 'embeds': self.out_proj(self.ln_out(x))}  # embeds: (B, N, D)
+        return {**inputs, 'slot_embeds': self.out_proj(self.ln_out(x))}  # (B, N, D)

@@ -1,22 +1,25 @@
 """FeatureMapAdapter: lets CoSeg's neck and head read the outputs of mmseg's own backbones."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from mmengine.model import BaseModule
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from ..features import BackboneFeatures
+
 BackboneOutput = Union[Tensor, Sequence[Tensor]]  # a map, or [map, cls] (mmseg's ViT)
 
 
 @MODELS.register_module()
 class FeatureMapAdapter(BaseModule):
-    """Turn an mmseg backbone's tuple of maps into the features dict CoSeg reads.
+    """Turn an mmseg backbone's tuple of maps into the :class:`BackboneFeatures` CoSeg reads.
 
     Works for token maps (mmseg's ``VisionTransformer``, with or without
     ``output_cls_token``) and CNN pyramids (``ResNetV1c``): every selected map is resized to
     the grid of ``inputs[grid_index]`` and projected by a learned linear map, into the
-    decoder's input width (``layers``) or CLIP's joint space (``tokens``, read by the neck).
+    decoder's input width (``layers``) or CLIP's joint space (``visual_tokens``, read by the
+    neck).
     Put it before :class:`CoexistenceNeck`: ``neck=[dict(type='FeatureMapAdapter', ...),
     dict(type='CoexistenceNeck', ...)]``.
 
@@ -65,12 +68,12 @@ class FeatureMapAdapter(BaseModule):
             cls.append(token)
         return maps, cls
 
-    def forward(self, inputs: Sequence[BackboneOutput]) -> Dict[str, object]:
-        """Backbone outputs -> ``layers``, ``layers_cls``, ``tokens``, ``grid``.
+    def forward(self, inputs: Sequence[BackboneOutput]) -> BackboneFeatures:
+        """Backbone outputs -> ``layers``, ``layers_cls``, ``visual_tokens``, ``grid``.
 
         Returns:
             dict with ``layers`` (list of (B, L, out_channels)), ``layers_cls`` (list of
-            (B, out_channels), or None when the backbone gives no CLS token), ``tokens``
+            (B, out_channels), or None when the backbone gives no CLS token), ``visual_tokens``
             (B, L, token_channels) and ``grid`` (h, w), L = h * w.
         """
         maps, cls = self._split(inputs)
@@ -86,4 +89,4 @@ class FeatureMapAdapter(BaseModule):
         if all(cls[i] is not None for i in self.layer_indices):
             layers_cls = [proj(cls[i]) for i, proj in zip(self.layer_indices, self.layer_projs)]
         return dict(layers=layers, layers_cls=layers_cls,
-                    tokens=self.token_proj(tokens(maps[self.token_index])), grid=grid)
+                    visual_tokens=self.token_proj(tokens(maps[self.token_index])), grid=grid)

@@ -1,30 +1,44 @@
 """CoSegNoTrain: the paper's no-training baseline (CLIP ranks labels, CLIPSeg draws masks)."""
-from typing import Dict, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch.nn.functional as F
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList
 from torch import Tensor
 
+from ..features import CoSegFeatures
 from ..text_encoders import check_templates
-from .coseg import CoSeg
+from ..utils.clip_inputs import clip_rank_inputs
+from .coseg_base import CoSegBase
 
 RANKINGS = ('separate', 'shared')
 
 
 @MODELS.register_module()
-class CoSegNoTrain(CoSeg):
-    """CLIP picks the top-k class names of the image; pretrained CLIPSeg makes their masks.
+class CoSegNoTrain(CoSegBase):
+    """CLIP picks the top-N class names of the image; pretrained CLIPSeg makes their masks.
 
     Paper, sections 3.3 and 3.6: the CLIP image embedding is compared with the text embeddings
-    ("a photo of a {}.") of every class of the vocabulary, the k most similar are kept, and
+    ("a photo of a {}.") of every class of the vocabulary, the N most similar are kept, and
     CLIPSeg (rd64-refined) makes one mask per kept label; masks are thresholded at
-    ``decode_head.mask_threshold`` and combined as in :class:`CoSeg`. The paper runs CLIPSeg
-    once per label; the image encoder gives the same result every time, so here the image is
-    encoded once and the k conditionals are decoded as one batch — same masks, a fraction of
-    the work. Each CLIP pass also stops at what is read of it: with a ``rank_backbone`` the
-    segmentation pass ends after the deepest of ``backbone.out_indices``, and a pass that only
-    ranks computes its last block for the CLS token alone.
+    ``decode_head.mask_threshold`` and combined as in :class:`CoSeg`. Its slots are the N
+    ranked labels: slot n is named by construction (``slot_classes``), not by its embedding.
+    Nothing is trained: there is no neck and no training vocabulary.
+
+    The paper runs CLIPSeg once per label; the image encoder gives the same result every time,
+    so here the image is encoded once and the N conditionals are decoded as one batch — same
+    masks, a fraction of the work. Each CLIP pass also stops at what is read of it: with a
+    ``rank_backbone`` the segmentation pass ends after the deepest of
+    ``backbone.out_indices``, and a pass that only ranks computes its last block for the CLS
+    token alone.
+
+    Inputs: the data preprocessor prepares CLIPSeg's input (ImageNet's statistics, 352 x 352
+    squashed, as ``CLIPSegProcessor``). The ranking pass sees what CLIP expects, derived from
+    it by :meth:`rank_inputs`: the original image (the samples' ``img_shape`` and
+    ``ori_shape`` locate it) resized so that its shortest edge is ``rank_size`` with
+    antialiased bicubic resampling, its central square, CLIP's statistics
+    (:mod:`coseg_mmseg.models.utils.clip_inputs` names the sources). This is made for
+    ``test_cfg.mode='whole'`` (the configs'): under ``'slide'`` mmseg gives each window's shape
+    as ``img_shape``, and each window would be ranked as a squashed copy of the whole image.
 
     Args:
         backbone: CLIPSeg's CLIP image encoder (:class:`FrozenCLIPBackbone`, ``out_indices``
@@ -34,72 +48,98 @@ class CoSegNoTrain(CoSeg):
         cond_text_encoder: CLIPSeg's text tower giving the conditioning embeddings (raw
             projected features); ``None`` uses ``text_encoder``'s tower.
         rank_backbone: CLIP image encoder for the ranking, run at ``rank_size`` (the paper's
-            separate pass); ``None`` ranks with the pooled embedding of ``backbone``'s pass.
+            separate pass); ``None`` ranks with the pooled embedding of ``backbone``'s pass
+            (which sees CLIPSeg's input: the whole image, squashed, ImageNet's statistics).
         rank_size: Input side of the ranking pass.
-        top_k: Labels kept per image (20); the whole vocabulary when it is smaller.
+        num_slots: N, the labels kept per image (20); the whole vocabulary when it is smaller.
         cond_templates: Templates of the CLIPSeg prompts.
-        test_vocabulary, test_cfg, data_preprocessor, init_cfg: As in :class:`CoSeg`.
+        **kwargs: ``test_vocabulary``, ``unlabeled_name``, ``save_frozen_weights``,
+            ``test_cfg``, ``data_preprocessor``, ``pretrained``, ``init_cfg``: see
+            :class:`CoSegBase`.
     """
-
-    requires_neck = False
 
     def __init__(self, *, backbone: dict, decode_head: dict, text_encoder: dict,
                  cond_text_encoder: Optional[dict] = None, rank_backbone: Optional[dict] = None,
-                 rank_size: int = 224, top_k: int = 20, cond_templates: Sequence[str] = ('{}', ),
-                 test_vocabulary: Optional[Sequence[str]] = None,
-                 test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 rank_size: int = 224, num_slots: int = 20,
+                 cond_templates: Sequence[str] = ('{}', ), **kwargs) -> None:
         super().__init__(backbone=backbone, decode_head=decode_head, text_encoder=text_encoder,
-                         test_vocabulary=test_vocabulary, test_cfg=test_cfg,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if top_k < 1:
-            raise ValueError(f'model.top_k must be >= 1, got {top_k}')
+                         **kwargs)
+        if num_slots < 1:
+            raise ValueError(f'model.num_slots must be >= 1, got {num_slots}')
         self.cond_text_encoder = (None if cond_text_encoder is None else
                                   MODELS.build(cond_text_encoder))
         self.rank_backbone = None if rank_backbone is None else MODELS.build(rank_backbone)
         self.rank_size = rank_size
-        self.top_k = top_k
+        self.num_slots = num_slots
         self.cond_templates = check_templates(cond_templates)
-        self._save_frozen_as_references()  # the modules built here too
+        self.decode_head.requires_grad_(False)  # CLIPSeg's decoder, pretrained as the rest
+        self.save_frozen_references()
 
     @property
     def ranking(self) -> str:
         """``'separate'`` (own CLIP pass at ``rank_size``) or ``'shared'`` (CLIPSeg's pass)."""
         return 'shared' if self.rank_backbone is None else 'separate'
 
-    def rank_labels(self, inputs: Tensor, image_embed: Optional[Tensor], vocab: Tensor) -> Tensor:
-        """Indices (B, k) of the k classes most similar to each image, best first.
+    def rank_inputs(self, inputs: Tensor,
+                    batch_img_metas: Optional[List[dict]] = None) -> Tensor:
+        """The ranking pass's input, as ``CLIPImageProcessor`` makes it from the image file.
 
         Args:
-            inputs: (B, 3, H, W) normalised images.
+            inputs: (B, 3, H, W) images normalised by ``data_preprocessor`` (its ``mean`` /
+                ``std``, read here; none: pixels).
+            batch_img_metas: Per image ``img_shape`` (the resized image inside the padded
+                input) and ``ori_shape`` (the file's); ``None``, or a key missing: the input
+                is taken as the image itself.
+
+        Returns:
+            (B, 3, rank_size, rank_size) CLIP-normalised centre crops.
+        """
+        metas = batch_img_metas or [{}] * inputs.shape[0]
+        img_shapes = [meta.get('img_shape', inputs.shape[-2:]) for meta in metas]
+        ori_shapes = [meta.get('ori_shape', shape) for meta, shape in zip(metas, img_shapes)]
+        pre = self.data_preprocessor
+        return clip_rank_inputs(inputs, input_mean=getattr(pre, 'mean', None),
+                                input_std=getattr(pre, 'std', None), size=self.rank_size,
+                                img_shapes=img_shapes, ori_shapes=ori_shapes)
+
+    def rank_labels(self, inputs: Tensor, image_embed: Optional[Tensor], vocab: Tensor,
+                    batch_img_metas: Optional[List[dict]] = None) -> Tensor:
+        """Indices (B, N) of the N classes most similar to each image, best first.
+
+        Args:
+            inputs: (B, 3, H, W) images normalised by ``data_preprocessor``.
             image_embed: (B, D) pooled embedding of the segmentation pass; ``None`` with a
                 ``rank_backbone``.
             vocab: (K, D) unit-norm text embeddings.
+            batch_img_metas: As in :meth:`rank_inputs`.
         """
         if self.rank_backbone is not None:
-            small = F.interpolate(inputs, size=(self.rank_size, self.rank_size),
-                                  mode='bilinear', align_corners=False)
-            image_embed = self.rank_backbone(small, final='image_embed')['image_embed']  # (B, D)
+            image_embed = self.rank_backbone(self.rank_inputs(inputs, batch_img_metas),
+                                             final='image_embed')['image_embed']  # (B, D)
         sims = F.normalize(image_embed, dim=-1) @ vocab.t()  # (B, K)
-        return sims.topk(min(self.top_k, vocab.shape[0]), dim=1).indices
+        return sims.topk(min(self.num_slots, vocab.shape[0]), dim=1).indices
 
-    def extract_feat(self, inputs: Tensor) -> Dict[str, object]:
-        """CLIPSeg's activations plus the top-k labels and their conditioning embeddings.
+    def extract_feat(self, inputs: Tensor,
+                     batch_img_metas: Optional[List[dict]] = None) -> CoSegFeatures:
+        """CLIPSeg's activations plus the top-N labels as slots.
+
+        Args:
+            inputs: (B, 3, H, W) images normalised by ``data_preprocessor``.
+            batch_img_metas: Where the ranking pass finds each original image
+                (:meth:`rank_inputs`).
 
         Returns:
-            The backbone dict with ``embeds`` (B, k, D) conditionals, ``slot_classes`` (B, k)
-            their class indices and ``vocab_embeds`` (K + 1, D).
+            The backbone's features with ``slot_embeds`` (B, N, D) the labels' CLIPSeg
+            conditionals, ``slot_classes`` (B, N) their class indices and ``vocab_embeds``
+            (K + 1, D).
         """
         # CLIPSeg reads blocks out_indices only; the shared ranking adds the pooled embedding.
         feats = self.backbone(inputs, final='none' if self.ranking == 'separate' else 'image_embed')
         vocab = self.vocabulary_embeddings('test')  # (K + 1, D), "unlabeled" last
-        top = self.rank_labels(inputs, feats.get('image_embed'), vocab[:-1])  # (B, k)
+        top = self.rank_labels(inputs, feats.get('image_embed'), vocab[:-1],
+                               batch_img_metas)  # (B, N)
         cond_encoder = self.cond_text_encoder or self.text_encoder
-        cond = cond_encoder.encode(self.vocabulary['test'], templates=self.cond_templates,
+        cond = cond_encoder.encode(self.vocabulary_names('test'), templates=self.cond_templates,
                                    normalize=False)  # (K, D)
-        feats.update(embeds=cond[top], slot_classes=top, vocab_embeds=vocab)
+        feats.update(slot_embeds=cond[top], slot_classes=top, vocab_embeds=vocab)
         return feats
-
-    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        raise NotImplementedError('CoSegNoTrain uses pretrained CLIP and CLIPSeg as they are: '
-                                  'there is nothing to train; use tools/test.py')

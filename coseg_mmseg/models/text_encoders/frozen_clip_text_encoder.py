@@ -12,6 +12,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...datasets.vocabularies import check_vocabulary
 from ...utils.atomic_local_backend import write_atomically
 from ..clip import CLIPTextTower, load_pretrained, load_submodule_weights
 from ..utils.fingerprint import module_fingerprint
@@ -25,24 +26,6 @@ def default_cache_dir() -> str:
     """``$COSEG_CACHE_DIR`` or ``~/.cache/coseg-mmseg``."""
     return os.environ.get('COSEG_CACHE_DIR') or os.path.join(
         os.path.expanduser('~'), '.cache', 'coseg-mmseg')
-
-
-def check_vocabulary(names: Sequence[str], *, what: str = 'vocabulary') -> Tuple[str, ...]:
-    """Validate a list of class names: non-empty strings, at least one, no duplicates."""
-    if isinstance(names, str) or not isinstance(names, Sequence):
-        raise TypeError(f'{what} must be a list of class names, got {type(names).__name__}')
-    names = tuple(names)
-    if not names:
-        raise ValueError(f'{what} is empty: give at least one class name')
-    for i, name in enumerate(names):
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f'{what}[{i}] = {name!r} is not a non-empty string')
-    seen: Dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name in seen:
-            raise ValueError(f'{what} has {name!r} twice (positions {seen[name]} and {i})')
-        seen[name] = i
-    return names
 
 
 def check_templates(templates: Sequence[str]) -> Tuple[str, ...]:

@@ -4,6 +4,8 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .label_ids import check_label_ids
+
 
 def coexistence_targets(seg_maps: Tensor, *, num_slots: int, num_classes: int,
                         ignore_index: int = 255,
@@ -28,14 +30,8 @@ def coexistence_targets(seg_maps: Tensor, *, num_slots: int, num_classes: int,
         ValueError: A label map holds an id outside the vocabulary.
     """
     B, K = seg_maps.shape[0], num_classes
+    check_label_ids(seg_maps, num_classes=K, ignore_index=ignore_index, names=names)
     valid = seg_maps != ignore_index
-    outside = valid & ((seg_maps < 0) | (seg_maps >= K))
-    if outside.any():  # the only host sync: all images at once, no per-image loop
-        b = int(outside.flatten(1).any(1).nonzero()[0])
-        bad = seg_maps[b][outside[b]].unique().tolist()
-        where = names[b] if names else f'label map {b} of the batch'
-        raise ValueError(f'{where} holds class ids {bad} outside the vocabulary of '
-                         f'{K} classes (ignore_index={ignore_index})')
     bins = torch.where(valid, seg_maps, K).flatten(1).long()  # (B, H*W), ignore -> bin K
     areas = torch.zeros(B, K + 1, dtype=torch.long, device=seg_maps.device)
     areas = areas.scatter_add_(1, bins, torch.ones_like(bins))[:, :K]  # (B, K) pixels per class

@@ -9,7 +9,7 @@ the full model is rebuilt and strict loading passes.
 """
 from typing import Dict, Optional
 
-from torch import nn
+from torch import Tensor, nn
 
 REFERENCE_KEY = 'coseg_frozen_weights'
 
@@ -45,11 +45,19 @@ def _reload_weights(module: nn.Module, state_dict: Dict, prefix: str, local_meta
         module.init_weights()
     finally:
         module.init_cfg = own_cfg
+    state_dict.update({prefix + k: v for k, v in full_state_dict(module).items()})
+
+
+def full_state_dict(module: nn.Module) -> Dict[str, Tensor]:
+    """``module.state_dict()`` with its tensors, also where it saves a reference instead."""
+    saves_reference = module.__dict__.get('_coseg_save_reference')
+    if saves_reference is None:
+        return module.state_dict()
     module._coseg_save_reference = False
     try:
-        state_dict.update({prefix + k: v for k, v in module.state_dict().items()})
+        return module.state_dict()
     finally:
-        module._coseg_save_reference = True
+        module._coseg_save_reference = saves_reference
 
 
 def save_frozen_as_reference(module: nn.Module) -> None:

@@ -13,18 +13,10 @@ from torch import Tensor, nn
 
 
 class QuickGELU(nn.Module):
-    """``x * sigmoid(1.702 x)``: the activation OpenAI's CLIP weights were trained with.
-
-    The gate is computed in place of ``1.702 x``; without autograd (the frozen towers) the
-    product is formed in place of the gate too: one new (L, 4C) buffer per block instead of
-    three, with bit-identical values.
-    """
+    """``x * sigmoid(1.702 x)``: the activation OpenAI's CLIP weights were trained with."""
 
     def forward(self, x: Tensor) -> Tensor:
-        gate = (1.702 * x).sigmoid_()
-        if torch.is_grad_enabled():
-            return x * gate  # sigmoid's backward reads the gate: keep it intact
-        return gate.mul_(x)
+        return x * torch.sigmoid(1.702 * x)
 
 
 ACTIVATIONS = {'quick_gelu': QuickGELU, 'gelu': nn.GELU, 'relu': nn.ReLU}

@@ -32,7 +32,7 @@ def test_parity_with_transformers(tiny_clip_dir, size):
         torch.testing.assert_close(out['layers'][k], expected[:, 1:], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(out['layers_cls'][k], expected[:, 0], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(out['image_embed'], ref_embed, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(out['tokens'], ref_tokens[:, 1:], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out['visual_tokens'], ref_tokens[:, 1:], atol=1e-5, rtol=1e-5)
     # The layers really are different blocks' outputs.
     assert not torch.allclose(out['layers'][0], out['layers'][1])
 
@@ -64,7 +64,7 @@ def test_frozen():
     assert not backbone.training and not any(m.training for m in backbone.modules())
     images = tiny_clip_images(1).requires_grad_(True)
     out = backbone(images)
-    for tensor in out['layers'] + out['layers_cls'] + [out['tokens'], out['image_embed']]:
+    for tensor in out['layers'] + out['layers_cls'] + [out['visual_tokens'], out['image_embed']]:
         assert tensor.grad_fn is None and not tensor.requires_grad
 
 
@@ -88,7 +88,7 @@ def test_partial_passes_equal_the_full_one():
     full = backbone(images)
     pooled = backbone(images, final='image_embed')
     truncated = backbone(images, final='none')
-    assert 'tokens' not in pooled and 'tokens' not in truncated
+    assert 'visual_tokens' not in pooled and 'visual_tokens' not in truncated
     assert 'image_embed' not in truncated
     torch.testing.assert_close(pooled['image_embed'], full['image_embed'], atol=1e-5, rtol=1e-5)
     for part in (pooled, truncated):
@@ -106,3 +106,4 @@ def test_partial_passes_equal_the_full_one():
         hook.remove()
     with pytest.raises(ValueError, match="final='all'"):
         backbone(images, final='all')
+

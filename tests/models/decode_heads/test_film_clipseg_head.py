@@ -38,7 +38,7 @@ def test_parity_with_transformers_clipseg(tmp_path, tiny_clipseg_dir, complex_up
         cond = text.text(token_ids)  # CLIPSeg conditions on the projected, unnormalised features
         # Ours: the image once, its three prompts as N = 3 conditionals.
         feats = backbone(images[:1])
-        masks = head(dict(feats, embeds=cond[None]))['mask_logits'][0]
+        masks = head(dict(feats, slot_embeds=cond[None]))['mask_logits'][0]
     assert masks.shape == ref.shape == (3, 96, 96)
     assert (masks - ref).abs().max().item() <= 1e-4
     assert ref.std() > 0.05  # the comparison is not between near-constant maps
@@ -55,14 +55,14 @@ def test_checkpoint_of_another_size_is_refused(tiny_clipseg_dir):
 def test_layer_count_must_match_backbone():
     head = tiny_head()
     feats = dict(layers=[torch.randn(1, 4, 64)] * 2, layers_cls=[torch.randn(1, 64)] * 2,
-                 grid=(2, 2), embeds=torch.randn(1, 3, 32))
+                 grid=(2, 2), slot_embeds=torch.randn(1, 3, 32))
     with pytest.raises(ValueError, match=r'num_layers=3.*2 activations.*out_indices'):
         head(feats)
 
 
 def test_missing_cls_tokens_name_the_key():
     feats = dict(layers=[torch.randn(1, 4, 64)] * 3, layers_cls=None, grid=(2, 2),
-                 embeds=torch.randn(1, 3, 32))
+                 slot_embeds=torch.randn(1, 3, 32))
     with pytest.raises(ValueError, match='use_cls_token=True but the backbone gives no CLS'):
         tiny_head()(feats)
     assert tiny_head(use_cls_token=False)(feats)['mask_logits'].shape == (1, 3, 32, 32)
@@ -82,47 +82,23 @@ def test_slot_scores_hand_made():
     assert torch.allclose(scores[0, 1], torch.sigmoid(torch.tensor(-1.0)).expand(2, 2))
 
 
+def test_name_slots_by_embedding_or_by_the_segmentor():
+    """Slots are named by their nearest text embedding, unless ``slot_classes`` fixes them;
+    the probabilities are a softmax over the loss's temperature."""
+    head = tiny_head()
+    vocab = torch.eye(3)
+    slot_embeds = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]])
+    probs = head.name_slots(dict(slot_embeds=slot_embeds, vocab_embeds=vocab))
+    assert probs.shape == (1, 2, 3)
+    assert probs.argmax(-1).tolist() == [[0, 2]]
+    tau = head.loss_decode.temperature
+    expected = torch.tensor([1.0, 0.0, 0.0]).div(tau).softmax(0)
+    torch.testing.assert_close(probs[0, 0], expected)
+    fixed = head.name_slots(dict(slot_embeds=slot_embeds, vocab_embeds=vocab,
+                                 slot_classes=torch.tensor([[1, 1]])))
+    assert fixed.tolist() == [[[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]]
+
+
 def test_film_layer_bounds():
     with pytest.raises(ValueError, match='film_layer=3'):
         tiny_head(film_layer=3)
-
-
-@pytest.mark.parametrize('complex_upsample', [True, False])
-def test_upsample_equals_the_transposed_convolutions(complex_upsample):
-    """The per-pixel matrix products give the modules' values and gradients (grid 3 x 2,
-    patch 16: 48 x 32 logits per token map)."""
-    torch.manual_seed(0)
-    head = tiny_head(complex_upsample=complex_upsample)
-    for p in head.transposed_convolution.parameters():
-        torch.nn.init.normal_(p)  # biases too: they must land on every pixel of their patch
-    tokens = torch.randn(2, 3 * 2, 16, requires_grad=True)  # (R, h * w, rd)
-    ours = head.upsample(tokens, (3, 2))
-    image = tokens.transpose(1, 2).reshape(2, 16, 3, 2)  # the same tokens laid out as maps
-    ref = head.transposed_convolution(image)[:, 0]
-    assert ours.shape == ref.shape == (2, 48, 32)
-    torch.testing.assert_close(ours, ref, atol=1e-4, rtol=1e-5)
-    weights = torch.randn_like(ref)
-    grads = [torch.autograd.grad((out * weights).sum(), [tokens, *head.parameters()],
-                                 allow_unused=True) for out in (ours, ref)]
-    for g_ours, g_ref in zip(*grads):
-        if g_ref is not None:
-            torch.testing.assert_close(g_ours, g_ref, atol=1e-3, rtol=1e-4)
-
-
-@pytest.mark.parametrize('device', ['cpu', pytest.param('cuda', marks=pytest.mark.skipif(
-    not torch.cuda.is_available(), reason='needs CUDA'))])
-def test_mlp_in_row_chunks_equals_fc_relu_fc(device):
-    """On CPU the MLP runs in chunks of 512 rows (here 2 full and a last of 76), elsewhere in
-    one: values and gradients are those of ``fc2(relu(fc1(x)))`` either way."""
-    from coseg_mmseg.models.decode_heads.film_clipseg_head import CLIPSegMLP
-    torch.manual_seed(0)
-    mlp = CLIPSegMLP(8, 32).to(device)
-    x = torch.randn(4, 275, 8, device=device, requires_grad=True)  # 1100 rows
-    ours = mlp(x)
-    ref = mlp.fc2(torch.relu(mlp.fc1(x)))
-    torch.testing.assert_close(ours, ref)
-    weights = torch.randn_like(ref)
-    params = [x, *mlp.parameters()]
-    for g_ours, g_ref in zip(torch.autograd.grad((ours * weights).sum(), params),
-                             torch.autograd.grad((ref * weights).sum(), params)):
-        torch.testing.assert_close(g_ours, g_ref)

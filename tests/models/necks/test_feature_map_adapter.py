@@ -15,7 +15,7 @@ def test_cnn_pyramid_on_one_grid():
     out = adapter()(maps)
     assert out['grid'] == (8, 8) and out['layers_cls'] is None
     assert [t.shape for t in out['layers']] == [(2, 64, 12)] * 3
-    assert out['tokens'].shape == (2, 64, 6)
+    assert out['visual_tokens'].shape == (2, 64, 6)
 
 
 def test_vit_maps_with_cls_tokens():

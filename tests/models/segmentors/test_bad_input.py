@@ -30,7 +30,7 @@ def test_test_label_outside_vocabulary_names_the_file():
     seg = torch.full((64, 64), 255, dtype=torch.long)
     seg[5, 5] = 3
     s = labelled(seg, 'ann/7.png')
-    with pytest.raises(ValueError, match=r'ann/7.png holds class ids \[3\] outside the test '
+    with pytest.raises(ValueError, match=r'ann/7.png holds class ids \[3\] outside the '
                                          r'vocabulary of 3'):
         with torch.no_grad():
             model.predict(torch.randn(1, 3, 64, 64), [s])

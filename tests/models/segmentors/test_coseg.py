@@ -18,10 +18,10 @@ def build_model(**overrides):
                                size_divisor=16, test_cfg=dict(size_divisor=16)),
         backbone=dict(type='FrozenCLIPBackbone', **TINY_BACKBONE),
         text_encoder=dict(type='FrozenCLIPTextEncoder', **TINY_TEXT_ENCODER),
-        neck=dict(type='CoexistenceNeck', num_tokens=4, in_channels=TINY_PROJECTION_DIM,
+        neck=dict(type='CoexistenceNeck', num_slots=4, in_channels=TINY_PROJECTION_DIM,
                   embed_dims=32, out_channels=TINY_PROJECTION_DIM, depth=1),
         decode_head=dict(type='FiLMCLIPSegHead', in_channels=TINY_BACKBONE['embed_dims'],
-                         channels=16, num_classes=3, cond_channels=TINY_PROJECTION_DIM,
+                         channels=16, cond_channels=TINY_PROJECTION_DIM,
                          num_heads=2, ffn_channels=32),
         test_cfg=ConfigDict(mode='whole'))
     cfg.update(overrides)
@@ -46,7 +46,7 @@ def test_training_step_returns_mmseg_losses_and_trains_only_neck_and_head():
     sum(losses.values()).backward()
     assert all(p.grad is None for p in model.backbone.parameters())
     assert all(p.grad is None for p in model.text_encoder.parameters())
-    assert model.neck.tokens.grad.abs().sum() > 0
+    assert model.neck.slot_queries.grad.abs().sum() > 0
     assert model.decode_head.film_mul.weight.grad.abs().sum() > 0
 
 
@@ -103,7 +103,7 @@ def test_mixed_precision_training_step():
     total = sum(losses.values())
     assert torch.isfinite(total)
     total.backward()
-    assert model.neck.tokens.grad is not None and torch.isfinite(model.neck.tokens.grad).all()
+    assert model.neck.slot_queries.grad is not None and torch.isfinite(model.neck.slot_queries.grad).all()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
@@ -114,7 +114,7 @@ def test_cuda_training_step_and_inference_match_cpu(mode):
     seg[20:40, 20:40] = 2
     seg[:4] = 255
     image = torch.randn(2, 3, 64, 64)
-    neck = dict(type='CoexistenceNeck', mode=mode, num_tokens=4, in_channels=TINY_PROJECTION_DIM,
+    neck = dict(type='CoexistenceNeck', mode=mode, num_slots=4, in_channels=TINY_PROJECTION_DIM,
                 embed_dims=32, out_channels=TINY_PROJECTION_DIM, depth=2)
     results = []
     for device in ('cpu', 'cuda'):

@@ -1,7 +1,9 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 from open_clip.tokenizer import SimpleTokenizer
 from transformers import CLIPSegConfig, CLIPSegForImageSegmentation
 
@@ -9,6 +11,8 @@ from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
 from coseg_mmseg.testing import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER,
                                  rescale_clipseg_decoder, tiny_clip_images)
 
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 NAMES = ('dog', 'sky', 'potted plant', 'sea', 'road', 'person', 'car')
 
 
@@ -27,7 +31,7 @@ def no_train_cfg(clip_dir, clipseg_dir, **overrides) -> dict:
         decode_head=dict(type='FiLMCLIPSegHead', in_channels=TINY_BACKBONE['embed_dims'],
                          channels=16, cond_channels=TINY_PROJECTION_DIM, num_heads=2,
                          ffn_channels=64, init_cfg=clipseg),
-        top_k=3, test_vocabulary=NAMES, test_cfg=ConfigDict(mode='whole'))
+        num_slots=3, test_vocabulary=NAMES, test_cfg=ConfigDict(mode='whole'))
     cfg.update(overrides)
     return cfg
 
@@ -59,15 +63,36 @@ def test_masks_equal_clipseg_run_once_per_label(tiny_clip_dir, tiny_clipseg_dir)
     assert (out['mask_logits'] - ref).abs().max().item() <= 1e-4
 
 
-def test_top_k_follows_the_ranking_clip(tiny_clip_dir, tiny_clipseg_dir):
-    model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir))
-    images = tiny_clip_images(2, size=96, seed=3)
-    small = torch.nn.functional.interpolate(images, size=(64, 64), mode='bilinear')
-    embed = model.rank_backbone(small)['image_embed']
-    sims = torch.nn.functional.normalize(embed, dim=-1) @ model.text_encoder(NAMES).t()
+def test_slots_follow_the_ranking_clip(tiny_clip_dir, tiny_clipseg_dir):
+    """The ranking CLIP sees CLIP's input, made from the ImageNet-normalised CLIPSeg input."""
+    imagenet = dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+                    std=[58.395, 57.12, 57.375])
+    model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir, data_preprocessor=imagenet))
+    images = tiny_clip_images(2, size=96, seed=3)  # ImageNet-normalised, 96 x 96 squashes of
+    metas = [dict(img_shape=(96, 96), ori_shape=(120, 160)),  # a landscape file
+             dict(img_shape=(96, 96), ori_shape=(96, 96))]  # a square one
+    pixels = images * torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1) + torch.tensor(
+        [123.675, 116.28, 103.53]).view(3, 1, 1)
+    # CLIP's preprocessing of the 120 x 160 file: shortest edge to 64 -> 64 x 85, centre crop
+    # from column 10; of the square one: 64 x 64.
+    landscape = F.interpolate(pixels[:1], size=(64, 85), mode='bicubic', antialias=True)
+    square = F.interpolate(pixels[1:], size=(64, 64), mode='bicubic', antialias=True)
+    clip_pixels = torch.cat([landscape[..., 10:74], square]).clamp(0, 255)
+    small = (clip_pixels - torch.tensor(CLIP_MEAN).view(3, 1, 1) * 255) / (
+        torch.tensor(CLIP_STD).view(3, 1, 1) * 255)
+    seen = []
+    model.rank_backbone.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
     with torch.no_grad():
-        labels = model._forward(images)['slot_classes']
-    assert torch.equal(labels, sims.topk(3).indices)
+        embed = model.rank_backbone(small)['image_embed']
+        sims = F.normalize(embed, dim=-1) @ model.text_encoder(NAMES).t()
+        samples = [SegDataSample(metainfo=meta) for meta in metas]
+        labels = model._forward(images, samples)['slot_classes']
+        torch.testing.assert_close(seen[-1], small, atol=1e-4, rtol=0)
+        assert torch.equal(labels, sims.topk(3).indices)
+        # predict() ranks the same way (tools/test.py and the API's segment()).
+        scores = model.encode_decode(images, metas)
+    for b in range(2):
+        assert scores[b].flatten(1).amax(1).nonzero()[:, 0].tolist() == sorted(labels[b].tolist())
 
 
 def test_shared_ranking_uses_the_segmentation_pass(tiny_clip_dir, tiny_clipseg_dir):
@@ -81,7 +106,7 @@ def test_shared_ranking_uses_the_segmentation_pass(tiny_clip_dir, tiny_clipseg_d
 
 
 def test_k_larger_than_the_vocabulary_uses_it_all(tiny_clip_dir, tiny_clipseg_dir):
-    model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir, top_k=50))
+    model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir, num_slots=50))
     with torch.no_grad():
         labels = model._forward(tiny_clip_images(1, size=64))['slot_classes']
     assert sorted(labels[0].tolist()) == list(range(len(NAMES)))
@@ -102,8 +127,8 @@ def test_seg_logits_hold_the_kept_labels_only(tiny_clip_dir, tiny_clipseg_dir):
 
 def test_nothing_to_train(tiny_clip_dir, tiny_clipseg_dir):
     model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir))
-    with pytest.raises(NotImplementedError, match='nothing to train'):
-        model.loss(torch.zeros(1, 3, 64, 64), [])
+    assert not any(p.requires_grad for p in model.parameters())
+    assert not model.with_neck
 
 
 def test_real_size_architecture_random_weights():
@@ -117,7 +142,7 @@ def test_real_size_architecture_random_weights():
     model = MODELS.build(dict(
         type='CoSegNoTrain', backbone=dict(vit, out_indices=(3, 6, 9)), rank_backbone=None,
         text_encoder=dict(type='FrozenCLIPTextEncoder'),
-        decode_head=dict(type='FiLMCLIPSegHead', channels=64), top_k=2,
+        decode_head=dict(type='FiLMCLIPSegHead', channels=64), num_slots=2,
         test_vocabulary=NAMES[:4], test_cfg=ConfigDict(mode='whole'))).eval()
     load_submodule_weights(model.backbone.visual, state, 'visual.', origin='random CLIPSeg')
     load_submodule_weights(model.text_encoder.text, state, 'text.', origin='random CLIPSeg')

@@ -16,7 +16,7 @@ def tiny_coseg(clip_dir, **overrides):
         type='CoSeg',
         backbone=dict(type='FrozenCLIPBackbone', **TINY_BACKBONE, init_cfg=init),
         text_encoder=dict(type='FrozenCLIPTextEncoder', **TINY_TEXT_ENCODER, init_cfg=init),
-        neck=dict(type='CoexistenceNeck', num_tokens=3, in_channels=TINY_PROJECTION_DIM,
+        neck=dict(type='CoexistenceNeck', num_slots=3, in_channels=TINY_PROJECTION_DIM,
                   embed_dims=16, out_channels=TINY_PROJECTION_DIM, depth=1),
         decode_head=dict(type='FiLMCLIPSegHead', in_channels=TINY_BACKBONE['embed_dims'],
                          channels=8, cond_channels=TINY_PROJECTION_DIM, ffn_channels=16),
