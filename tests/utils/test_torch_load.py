@@ -54,6 +54,7 @@ def toy_runner(work_dir: str, **kwargs) -> Runner:
         param_scheduler=[dict(type='CosineAnnealingLR', T_max=4, by_epoch=False)],
         train_cfg=dict(by_epoch=False, max_iters=2),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
+        default_scope='mmseg',  # a Runner makes its scope current: keep the tests' scope
         **kwargs)
 
 
