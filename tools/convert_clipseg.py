@@ -4,10 +4,12 @@ Reads the HuggingFace layout (a hub name such as ``CIDAS/clipseg-rd64-refined`` 
 ``save_pretrained`` directory) or the original layout of the CLIPSeg authors
 (``rd64-uni-refined.pth``, decoder only, or with CLIP under ``model.``), checks the decoder, and
 writes ``{'state_dict': ..., 'meta': ...}`` atomically. Use the result with
-``init_cfg=dict(type='Pretrained', source='converted', checkpoint=OUT)``.
+``init_cfg=dict(type='CLIPPretrained', source='converted', checkpoint=OUT)``.
 
 Usage:
-    python tools/convert_clipseg.py SRC OUT [--layout {auto,huggingface,original}]
+    python tools/convert_clipseg.py SRC OUT [--layout {auto,huggingface,original}] [--debug]
+
+A missing, unreadable or non-CLIPSeg SRC ends with one ``error:`` line and exit status 2.
 """
 import argparse
 import io
@@ -16,9 +18,9 @@ import os
 import torch
 
 from coseg_mmseg.models.clip import (check_clipseg_decoder, convert_hf_clip,
-                                     convert_original_clipseg)
-from coseg_mmseg.models.clip.clip_weights import load_hf_checkpoint
-from coseg_mmseg.utils import write_atomically
+                                     convert_original_clipseg, load_hf_checkpoint)
+from coseg_mmseg.utils import (UserError, add_debug_argument, explain_load_error, run_tool,
+                               write_atomically)
 
 
 def convert(src: str, layout: str = 'auto') -> dict:
@@ -33,7 +35,13 @@ def convert(src: str, layout: str = 'auto') -> dict:
     elif layout == 'original':
         if not os.path.isfile(src):
             raise FileNotFoundError(f'CLIPSeg checkpoint {src!r} does not exist')
-        raw = torch.load(src, map_location='cpu', weights_only=True)
+        try:
+            raw = torch.load(src, map_location='cpu', weights_only=True)
+        except Exception as exc:
+            error = explain_load_error(exc, src, 'CLIPSeg')
+            if error is None:
+                raise
+            raise error from exc
         state = convert_original_clipseg(raw.get('state_dict', raw))
     else:
         raise ValueError(f"--layout must be 'auto', 'huggingface' or 'original', got {layout!r}")
@@ -53,12 +61,16 @@ def main() -> None:
     parser.add_argument('src', help='hub name, save_pretrained directory or .pth file')
     parser.add_argument('out', help='output .pth file')
     parser.add_argument('--layout', default='auto', choices=['auto', 'huggingface', 'original'])
+    add_debug_argument(parser)
     args = parser.parse_args()
-    result = convert(args.src, args.layout)
+    try:
+        result = convert(args.src, args.layout)
+    except ValueError as exc:  # the checkpoint's keys or shapes: not a (complete) CLIPSeg
+        raise UserError(f'{exc}; give a CLIPSeg checkpoint (--layout {args.layout})') from exc
     save_atomically(result, args.out)
     parts = sorted({k.split('.')[0] for k in result['state_dict']})
     print(f'wrote {args.out}: {len(result["state_dict"])} tensors ({", ".join(parts)})')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -10,6 +10,10 @@ size), OUT's stem + ``.json`` (the legend and the share of pixels of each word) 
 labels. With no ``--config`` the no-training baseline (pretrained CLIP + CLIPSeg) is used.
 ``--vocab`` takes comma-separated words, a named vocabulary (``voc20``,
 ``pascal_context_459``, ...) or ``@words.txt``.
+
+A user's mistake (missing or undecodable image, bad vocabulary, missing config or checkpoint, a
+checkpoint that does not fit) ends with one ``error:`` line and exit status 2; ``--debug`` (or
+``COSEG_DEBUG=1``) shows the traceback.
 """
 import argparse
 import colorsys
@@ -24,6 +28,8 @@ from mmengine.structures import PixelData
 from mmseg.visualization import SegLocalVisualizer
 
 from coseg_mmseg.apis import init_model, parse_vocabulary, segment, slot_predictions
+from coseg_mmseg.utils import (UserError, add_debug_argument, check_checkpoint_file,
+                               explain_load_error, load_config, run_tool)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',
@@ -89,6 +95,42 @@ def draw_slots(image_rgb: np.ndarray, slots: list, path: str) -> None:
     plt.close(fig)
 
 
+def read_image(path: str) -> np.ndarray:
+    """The image at ``path`` (BGR), or a :class:`UserError` saying why not."""
+    if os.path.isdir(path):
+        raise UserError(f'image {path!r} is a folder; give one image file')
+    if not os.path.isfile(path):
+        raise UserError(f'image {path!r} does not exist (working directory: {os.getcwd()})')
+    image = mmcv.imread(path)
+    if image is None:
+        raise UserError(f'{path!r} is not an image: it exists but cannot be decoded (truncated, '
+                        f'or not a JPEG/PNG/BMP/TIFF/WebP); give an image file')
+    return image
+
+
+def read_vocabulary(text: str) -> tuple:
+    """The names of ``--vocab``, or a :class:`UserError` naming what is wrong with it."""
+    try:
+        return parse_vocabulary(text)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f'--vocab {text!r}: {exc}') from exc
+
+
+def load_model(config: str, checkpoint, device: str):
+    """``init_model``, with one-line errors for the config and the checkpoint."""
+    cfg = load_config(config)
+    if checkpoint is not None:
+        check_checkpoint_file(checkpoint)
+    try:
+        return init_model(cfg, checkpoint, device=device)
+    except Exception as exc:
+        error = None if checkpoint is None else explain_load_error(
+            exc, checkpoint, f"the {cfg.model.get('type', 'model')} of {config}")
+        if error is None:
+            raise
+        raise error from exc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('image')
@@ -102,13 +144,16 @@ def main() -> None:
                         help="also draw each coexistence token's mask and labels")
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument('--device', default='cpu')
+    add_debug_argument(parser)
     args = parser.parse_args()
 
-    names = parse_vocabulary(args.vocab)
-    image = mmcv.imread(args.image)  # BGR
-    if image is None:
-        raise FileNotFoundError(f'cannot read image {args.image!r}')
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    names = read_vocabulary(args.vocab)
+    image = read_image(args.image)  # BGR
+    model = load_model(args.config, args.checkpoint, args.device)
+    unlabeled = getattr(model, 'unlabeled_name', 'unlabeled')
+    if unlabeled in names:
+        raise UserError(f'--vocab {args.vocab!r} names {unlabeled!r}, the model\'s own name '
+                        f'for pixels of no class; leave it out (such pixels get no label)')
     result = segment(model, image, names)
     colours = palette(len(names))
 
@@ -132,4 +177,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

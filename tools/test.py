@@ -2,20 +2,23 @@
 
 Usage:
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out DIR] [--show-dir DIR]
-        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}] [--tta]
+        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}] [--tta] [--debug]
+
+A user's mistake (missing config, dataset, image or checkpoint, a checkpoint that does not fit,
+an unknown --cfg-options key) ends with one ``error:`` line and exit status 2; ``--debug`` (or
+``COSEG_DEBUG=1``) shows the traceback.
 """
 import argparse
 import os
-import os.path as osp
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
-                               prepare_distributed, retain_freed_memory)
+from coseg_mmseg.utils import (UserError, add_debug_argument, as_test_config,
+                               check_checkpoint_file, check_data_roots, finish_distributed,
+                               load_tool_config, prepare_distributed, retain_freed_memory,
+                               run_test, run_tool)
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,6 +38,7 @@ def parse_args() -> argparse.Namespace:
                         default='none', help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -44,7 +48,8 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
     """Turn on mmseg's SegVisualizationHook for --show / --show-dir."""
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
-        raise KeyError('--show/--show-dir need default_hooks.visualization in the config')
+        raise UserError('--show/--show-dir need default_hooks.visualization in the config, '
+                        "e.g. dict(type='SegVisualizationHook')")
     hook['draw'] = True
     if args.show:
         hook['show'] = True
@@ -53,48 +58,50 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
         cfg.visualizer['save_dir'] = args.show_dir
 
 
-def load_checkpoint_strictly(runner: Runner, checkpoint: str, config: str) -> None:
-    """Load every weight of the model from ``checkpoint``, or fail naming what does not fit.
+def enable_tta(cfg: Config, config: str) -> None:
+    """Evaluate through the config's ``tta_pipeline`` and a TTA model that keeps "no label".
 
-    mmengine's runner loads non-strictly and only prints mismatches: a checkpoint of another
-    architecture would then be evaluated with random weights in its place.
+    mmseg's default ``tta_model`` (``SegTTAModel``, from its default_runtime) softmaxes CoSeg's
+    class scores and drops the no-label threshold: it is replaced by ``CoSegTTAModel``. Another
+    ``tta_model`` type set by the config is kept.
+
+    Raises:
+        UserError: The config has no ``tta_pipeline``.
     """
-    try:
-        runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
-    except RuntimeError as exc:
-        details = '; '.join(line.strip() for line in str(exc).splitlines() if line.strip())
-        raise ValueError(f'checkpoint {checkpoint!r} does not fit the model of {config}: '
-                         f'{details[:1500]}') from None
+    if not cfg.get('tta_pipeline'):
+        raise UserError(f'--tta: {config} has no tta_pipeline; add one (as mmseg\'s dataset '
+                        f'bases do, e.g. configs/_base_/datasets/coco_object.py) or run '
+                        f'without --tta')
+    tta_model = dict(cfg.get('tta_model') or {})
+    if tta_model.get('type', 'SegTTAModel') in ('SegTTAModel', 'mmseg.SegTTAModel'):
+        tta_model['type'] = 'CoSegTTAModel'
+    tta_model['module'] = cfg.model
+    cfg.tta_model = tta_model
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.model = cfg.tta_model
 
 
 def main() -> None:
     args = parse_args()
-    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
     cfg = load_tool_config(args.config, launcher=args.launcher, cfg_options=args.cfg_options,
                            work_dir=args.work_dir)
+    if args.checkpoint is not None:
+        check_checkpoint_file(args.checkpoint)
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        enable_tta(cfg, args.config)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    as_test_config(cfg)  # the test loop alone: zero-shot configs carry mmseg's train loaders
     check_data_roots(cfg, loaders=('test_dataloader', ))
     prepare_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
         retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
-    runner = Runner.from_cfg(cfg)
-    if args.checkpoint is None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        model.init_weights()
-    else:
-        load_checkpoint_strictly(runner, args.checkpoint, args.config)
-    runner.test()
+    run_test(cfg, args.checkpoint, args.config)
     finish_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -2,7 +2,10 @@
 
 Usage:
     python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp] [--auto-scale-lr]
-        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}] [--debug]
+
+A user's mistake (missing config, dataset or image, unknown --cfg-options key) ends with one
+``error:`` line and exit status 2; ``--debug`` (or ``COSEG_DEBUG=1``) shows the traceback.
 """
 import argparse
 import os
@@ -12,8 +15,9 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
-                               prepare_distributed, retain_freed_memory)
+from coseg_mmseg.utils import (add_debug_argument, check_data_roots, explain_data_error,
+                               finish_distributed, load_tool_config, prepare_distributed,
+                               retain_freed_memory, run_tool)
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,6 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -51,9 +56,15 @@ def main() -> None:
     if not torch.cuda.is_available():
         retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except AssertionError as exc:
+        error = explain_data_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     finish_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -28,7 +28,7 @@ from mmengine.logging import print_log
 import coseg_mmseg  # noqa: F401  (registers the components)
 from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
                                prepare_distributed, retain_freed_memory, write_atomically)
-from coseg_mmseg.utils.evaluation import as_test_config, run_test
+from coseg_mmseg.utils import as_test_config, run_test
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS = {'prefix': 'CoSeg-Prefix', 'xatten': 'CoSeg-Xatten', 'no-train': 'CoSeg no-training'}

@@ -2,9 +2,10 @@
 # ranks, a tiny CLIPSeg (both random, HuggingFace format) draws; for tests and the demo.
 _base_ = ['./coseg_no-train_cocostuff.py']
 
-tiny_clip_init_cfg = dict(type='Pretrained', source='huggingface', checkpoint='data/tiny/clip')
+tiny_clip_init_cfg = dict(
+    type='CLIPPretrained', source='huggingface', checkpoint='data/tiny/clip')
 tiny_clipseg_init_cfg = dict(
-    type='Pretrained', source='huggingface', checkpoint='data/tiny/clipseg')
+    type='CLIPPretrained', source='huggingface', checkpoint='data/tiny/clipseg')
 tiny_vit = dict(image_size=64, embed_dims=64, num_layers=4, num_heads=4, output_dim=32)
 tiny_text = dict(embed_dims=32, num_layers=2, num_heads=2, output_dim=32)
 data_root = 'data/tiny/coco_stuff164k'

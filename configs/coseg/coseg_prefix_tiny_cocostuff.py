@@ -3,7 +3,8 @@
 # under data/tiny/ (paths relative to the working directory).
 _base_ = ['./coseg_prefix_cocostuff.py']
 
-tiny_clip_init_cfg = dict(type='Pretrained', source='huggingface', checkpoint='data/tiny/clip')
+tiny_clip_init_cfg = dict(
+    type='CLIPPretrained', source='huggingface', checkpoint='data/tiny/clip')
 data_root = 'data/tiny/coco_stuff164k'
 crop_size = (64, 64)
 

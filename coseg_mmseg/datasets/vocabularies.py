@@ -16,6 +16,7 @@ ids), with run-on and technical names made into words: "pottedplant" -> "potted 
 "wall-brick" -> "brick wall", "sky-other" -> "sky". Pascal Context 59 calls its class "table"
 (the 459-class set's "table"), not VOC's "dining table".
 """
+import difflib
 import os
 import re
 from typing import Dict, Sequence, Tuple, Union
@@ -376,8 +377,10 @@ def _split_words(text: str, what: str) -> Tuple[str, ...]:
         raise ValueError(f'cannot read the {what} {text!r}: separate the words with commas '
                          f'("sky,sea,sand"), name a vocabulary ({", ".join(sorted(VOCABULARIES))})'
                          f' or give @file.txt')
-    if ',' not in text and re.fullmatch(r'[a-z0-9]+(_[a-z0-9]+)+', text):
-        raise ValueError(f'unknown vocabulary name {text!r}: known names are '
+    close = difflib.get_close_matches(text, VOCABULARIES, n=1, cutoff=0.8)
+    if ',' not in text and (close or re.fullmatch(r'[a-z0-9]+(_[a-z0-9]+)+', text)):
+        hint = f'did you mean {close[0]!r}? ' if close else ''
+        raise ValueError(f'unknown vocabulary name {text!r}: {hint}known names are '
                          f'{", ".join(sorted(VOCABULARIES))}; a class name is written in words '
                          f'("{text.replace("_", " ")}")')
     names = tuple(word.strip() for word in text.split(','))

@@ -1,6 +1,9 @@
-"""Fail early, with a useful message, when a config's dataset is not on disk."""
+"""Fail early, with a useful message, when a config's dataset is not on disk or unreadable."""
 import os
-from typing import Iterator, Tuple
+import re
+from typing import Iterator, Optional, Tuple
+
+from .cli import UserError
 
 PREPARE_HINT = {
     'COCOStuffDataset': 'download COCO 2017 images and stuffthingmaps_trainval2017.zip, then run '
@@ -15,6 +18,9 @@ PREPARE_HINT = {
                                'tools/dataset_converters/pascal_context_459.py (docs/datasets.md)',
     'COCOObjectDataset': 'prepare COCO-Stuff-164k, then run '
                          'tools/dataset_converters/coco_object.py (docs/datasets.md)',
+    'ADE20KDataset': 'unzip ADEChallengeData2016.zip to data/ade (docs/datasets.md)',
+    'ADE20K847Dataset': 'unzip ADE20K_2021_17_01 to data/ade and run '
+                        'tools/dataset_converters/ade20k_847.py (docs/datasets.md)',
 }
 
 
@@ -53,3 +59,16 @@ def check_data_roots(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_d
                     f"'{img_dir}') does not exist (working directory: {os.getcwd()}). To prepare "
                     f"{ds.get('type', 'the dataset')}: {hint}; or point the config at it with "
                     f"--cfg-options {where}.data_root=/path/to/data")
+
+
+def explain_data_error(exc: BaseException) -> Optional[UserError]:
+    """A :class:`UserError` for an image of the dataset that cannot be decoded, if ``exc`` is
+    mmcv's ``LoadImageFromFile`` failure (``assert img is not None, 'failed to load image:
+    <path>'``, mmcv/transforms/loading.py), raised here or in a DataLoader worker."""
+    match = re.search(r'failed to load image: (\S+)', str(exc))
+    if not isinstance(exc, AssertionError) or match is None:
+        return None
+    path = match[1]
+    return UserError(f"image '{path}' of the dataset is not an image (it exists but cannot be "
+                     f'decoded: truncated or another format); replace it, or remove it and its '
+                     f'label map from the dataset')

@@ -5,6 +5,9 @@ from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from .checkpoint_check import explain_load_error
+from .data_check import explain_data_error
+
 # The parts of a config that only training or validation use.
 _TRAIN_VAL_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                    'val_dataloader', 'val_cfg', 'val_evaluator')
@@ -33,13 +36,20 @@ def load_checkpoint_strictly(runner: Runner, checkpoint: str, config: str) -> No
 
     mmengine's runner loads non-strictly and only prints mismatches: a checkpoint of another
     architecture would then be evaluated with random weights in its place.
+
+    Raises:
+        UserError: The file is no checkpoint, or its weights do not fit (counted, the first
+            keys named).
     """
     try:
         runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
-    except RuntimeError as exc:
-        details = '; '.join(line.strip() for line in str(exc).splitlines() if line.strip())
-        raise ValueError(f'checkpoint {checkpoint!r} does not fit the model of {config}: '
-                         f'{details[:1500]}') from None
+    except Exception as exc:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = getattr(model, 'module', model)  # the segmentor inside a --tta model
+        error = explain_load_error(exc, checkpoint, f'the {type(model).__name__} of {config}')
+        if error is None:
+            raise
+        raise error from exc
 
 
 def run_test(cfg: Config, checkpoint: Optional[str], config: str) -> Dict[str, float]:
@@ -55,6 +65,9 @@ def run_test(cfg: Config, checkpoint: Optional[str], config: str) -> Dict[str, f
     Returns:
         The test evaluator's metrics (``aAcc``, ``mIoU``, ``mAcc`` for mmseg's ``IoUMetric``),
         the same on every rank.
+
+    Raises:
+        UserError: A checkpoint that does not fit, or a dataset file that cannot be read.
     """
     runner = Runner.from_cfg(cfg)
     if checkpoint is None:
@@ -62,4 +75,10 @@ def run_test(cfg: Config, checkpoint: Optional[str], config: str) -> Dict[str, f
         model.init_weights()
     else:
         load_checkpoint_strictly(runner, checkpoint, config)
-    return runner.test()
+    try:
+        return runner.test()
+    except AssertionError as exc:
+        error = explain_data_error(exc)
+        if error is None:
+            raise
+        raise error from exc

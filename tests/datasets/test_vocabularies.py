@@ -42,7 +42,8 @@ def test_parse_vocabulary(tmp_path):
     ('@words.json', 'expected a .txt file'),
     ('@missing.txt', "'missing.txt' does not exist"),
     ('sky,sea,sky', "'sky' twice"),
-    ('pascal_context_60', "unknown vocabulary name 'pascal_context_60'"),
+    ('pascal_context_60', "unknown vocabulary name 'pascal_context_60': did you mean "),
+    ('voc21', "unknown vocabulary name 'voc21': did you mean 'voc20'"),
     ([], 'is empty'),
     (['sky', ''], r"\[1\] = '' is not a non-empty string"),
 ])

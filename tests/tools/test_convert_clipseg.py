@@ -43,7 +43,8 @@ class OriginalDecoder(nn.Module):
 
 def tiny_head(checkpoint: str) -> FiLMCLIPSegHead:
     head = FiLMCLIPSegHead(in_channels=WIDTH, channels=RD, cond_channels=COND, num_heads=HEADS,
-                           ffn_channels=FFN, init_cfg=dict(type='Pretrained', source='converted',
+                           ffn_channels=FFN, init_cfg=dict(type='CLIPPretrained',
+                                                           source='converted',
                                                            checkpoint=checkpoint))
     head.init_weights()
     return head.eval()
@@ -73,7 +74,7 @@ def test_huggingface_layout(tmp_path, tiny_clipseg_dir):
     assert result.returncode == 0, result.stdout
     converted = tiny_head(out)
     direct = FiLMCLIPSegHead(in_channels=WIDTH, channels=RD, cond_channels=COND, num_heads=HEADS,
-                             ffn_channels=FFN, init_cfg=dict(type='Pretrained',
+                             ffn_channels=FFN, init_cfg=dict(type='CLIPPretrained',
                                                              checkpoint=tiny_clipseg_dir))
     direct.init_weights()
     for (name, a), b in zip(converted.state_dict().items(), direct.state_dict().values()):

@@ -10,6 +10,7 @@ import argparse
 import os
 
 from coseg_mmseg.datasets.converters import convert_coco_object
+from coseg_mmseg.utils import UserError, add_debug_argument, run_tool
 
 
 def main() -> None:
@@ -17,11 +18,20 @@ def main() -> None:
     parser.add_argument('coco_stuff_root', help='data/coco_stuff164k')
     parser.add_argument('--split', default='val2017')
     parser.add_argument('--nproc', type=int, default=1)
+    add_debug_argument(parser)
     args = parser.parse_args()
     folder = os.path.join(args.coco_stuff_root, 'annotations', args.split)
-    count = convert_coco_object(folder, folder, nproc=args.nproc)
+    if not os.path.isdir(folder):
+        raise UserError(f"folder '{folder}' does not exist: give the COCO-Stuff-164k root "
+                        f"(holding annotations/{args.split}/*_labelTrainIds.png, made by mmseg's "
+                        f'coco_stuff164k.py converter; docs/datasets.md)')
+    try:
+        count = convert_coco_object(folder, folder, nproc=args.nproc)
+    except ValueError as exc:  # names the label map that cannot be read
+        raise UserError(f'{exc}; re-create it with mmseg\'s coco_stuff164k.py converter') \
+            from exc
     print(f'wrote {count} COCO-Object maps to {folder}')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -8,6 +8,23 @@ test_pipeline = [
     dict(type='LoadUInt16Annotations', ignore_index=65535),
     dict(type='PackSegInputs'),
 ]
+# Test-time augmentation (tools/test.py --tta), as mmseg's dataset bases: scales relative to
+# the original image, each with and without a horizontal flip.
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='LoadUInt16Annotations', ignore_index=65535)],
+            [dict(type='PackSegInputs')],
+        ])
+]
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,

@@ -9,9 +9,9 @@ _base_ = ['./clipseg_data_preprocessor.py']
 custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
 
 clip_init_cfg = dict(
-    type='Pretrained', source='huggingface', checkpoint='openai/clip-vit-base-patch16')
+    type='CLIPPretrained', source='huggingface', checkpoint='openai/clip-vit-base-patch16')
 clipseg_init_cfg = dict(
-    type='Pretrained', source='huggingface', checkpoint='CIDAS/clipseg-rd64-refined')
+    type='CLIPPretrained', source='huggingface', checkpoint='CIDAS/clipseg-rd64-refined')
 vit_b16 = dict(
     type='FrozenCLIPBackbone',
     image_size=224,

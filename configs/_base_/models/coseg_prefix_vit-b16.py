@@ -3,9 +3,9 @@ _base_ = ['./clip_data_preprocessor.py']
 custom_imports = dict(imports=['coseg_mmseg'], allow_failed_imports=False)
 
 # CLIP ViT-B/16 from the HuggingFace hub (or a local save_pretrained directory). For open_clip:
-# dict(type='Pretrained', source='open_clip', model_name='ViT-B-16', checkpoint='openai').
+# dict(type='CLIPPretrained', source='open_clip', model_name='ViT-B-16', checkpoint='openai').
 clip_init_cfg = dict(
-    type='Pretrained', source='huggingface', checkpoint='openai/clip-vit-base-patch16')
+    type='CLIPPretrained', source='huggingface', checkpoint='openai/clip-vit-base-patch16')
 
 model = dict(
     type='CoSeg',

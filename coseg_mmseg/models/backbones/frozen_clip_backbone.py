@@ -65,9 +65,11 @@ class FrozenCLIPBackbone(BaseModule):
         self.eval()
 
     def init_weights(self) -> None:
-        """Load the CLIP weights named by ``init_cfg`` (nothing else is initialised)."""
-        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
-            state_dict, origin = load_pretrained(self.init_cfg, act=self.act)
+        """Load the CLIP weights named by ``init_cfg`` (``type='CLIPPretrained'``); nothing
+        else is initialised."""
+        loaded = load_pretrained(self.init_cfg, act=self.act)  # None: init_cfg names none
+        if loaded is not None:
+            state_dict, origin = loaded
             load_submodule_weights(self.visual, state_dict, 'visual.', origin=origin)
         self._is_init = True
 

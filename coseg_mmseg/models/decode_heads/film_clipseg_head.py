@@ -142,9 +142,10 @@ class FiLMCLIPSegHead(BaseDecodeHead):
                 channels, 1, kernel_size=patch_size, stride=patch_size)
 
     def init_weights(self) -> None:
-        """Load a CLIPSeg decoder when ``init_cfg`` is ``Pretrained``; else default init."""
-        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
-            state_dict, origin = load_pretrained(self.init_cfg)
+        """Load a CLIPSeg decoder when ``init_cfg`` is ``CLIPPretrained``; else default init."""
+        loaded = load_pretrained(self.init_cfg)  # None: init_cfg names no CLIP weights
+        if loaded is not None:
+            state_dict, origin = loaded
             load_submodule_weights(self, state_dict, 'decoder.', origin=origin)
             self._is_init = True
         else:

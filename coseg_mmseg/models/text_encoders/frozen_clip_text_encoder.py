@@ -134,9 +134,10 @@ class FrozenCLIPTextEncoder(BaseModule):
             warnings.warn(f'could not write the text-embedding cache: {exc}')
 
     def init_weights(self) -> None:
-        """Load the CLIP weights named by ``init_cfg``."""
-        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
-            state_dict, origin = load_pretrained(self.init_cfg, act=self.act)
+        """Load the CLIP weights named by ``init_cfg`` (``type='CLIPPretrained'``)."""
+        loaded = load_pretrained(self.init_cfg, act=self.act)  # None: init_cfg names none
+        if loaded is not None:
+            state_dict, origin = loaded
             load_submodule_weights(self.text, state_dict, 'text.', origin=origin)
             self._forget()
         self._is_init = True

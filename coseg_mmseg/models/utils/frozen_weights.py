@@ -2,24 +2,29 @@
 
 CoSeg trains a few million parameters on top of a frozen CLIP of ~150 million. A checkpoint that
 copies CLIP into every save is mostly dead weight; instead, the state dict of a frozen module
-whose weights come from ``init_cfg`` (``Pretrained``) holds no tensors, and the module's entry
-in the state dict's ``_metadata`` records that ``init_cfg``. Loading such a state dict (mmengine's
-loader or ``torch.nn.Module.load_state_dict``) reloads the weights from the reference first, so
-the full model is rebuilt and strict loading passes.
+whose weights come from ``init_cfg`` (``CLIPPretrained``, or mmengine's ``Pretrained``) holds
+no tensors, and the module's entry in the state dict's ``_metadata`` records that ``init_cfg``.
+Loading such a state dict (mmengine's loader or ``torch.nn.Module.load_state_dict``) reloads the
+weights from the reference first, so the full model is rebuilt and strict loading passes.
+
+References record the ``init_cfg`` as it was: checkpoints saved before ``CLIPPretrained``
+existed hold ``type='Pretrained', source=...``, which the CLIP modules still read (with a
+``FutureWarning``, :func:`coseg_mmseg.models.clip.clip_init_cfg`).
 """
 from typing import Dict, Optional
 
 from torch import Tensor, nn
 
 REFERENCE_KEY = 'coseg_frozen_weights'
+# The init_cfg types that name weights: the plugin's CLIP sources, mmengine's and mmseg's.
+PRETRAINED_TYPES = ('CLIPPretrained', 'Pretrained', 'Pretrained_Part')
 
 
 def is_frozen_pretrained(module: nn.Module) -> bool:
     """True for a module with parameters, none trainable, whose weights ``init_cfg`` names."""
     init_cfg = getattr(module, 'init_cfg', None)
     params = list(module.parameters())
-    pretrained = isinstance(init_cfg, dict) and init_cfg.get('type') in ('Pretrained',
-                                                                          'Pretrained_Part')
+    pretrained = isinstance(init_cfg, dict) and init_cfg.get('type') in PRETRAINED_TYPES
     return pretrained and bool(params) and not any(p.requires_grad for p in params)
 
 

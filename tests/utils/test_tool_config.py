@@ -1,0 +1,43 @@
+"""load_tool_config: --cfg-options keys must name something the config or its components have."""
+import pytest
+
+from coseg_mmseg.utils import UserError, load_tool_config
+from tests.helpers import TINY_CONFIG
+
+
+def load(*options: str):
+    pairs = dict(option.split('=') for option in options)
+    return load_tool_config(TINY_CONFIG, launcher='none', cfg_options=pairs, work_dir=None)
+
+
+def test_existing_keys_constructor_arguments_and_runner_arguments_are_accepted():
+    cfg = load('train_cfg.max_iters=5',  # in the config
+               'val_dataloader.dataset.pipeline.1.keep_ratio=0',  # a list item's key
+               'model.decode_head.num_layers=3',  # a FiLMCLIPSegHead argument
+               'model.neck.init_cfg=None',  # an argument of a base class (BaseModule)
+               'randomness.deterministic=1',  # a new key of a plain dict
+               'load_from=x.pth')  # a Runner argument
+    assert cfg.train_cfg.max_iters == '5' and cfg.model.decode_head.num_layers == '3'
+    assert cfg.val_dataloader.dataset.pipeline[1].keep_ratio == '0'
+    assert cfg.load_from == 'x.pth'
+
+
+@pytest.mark.parametrize('option, message', [
+    ('model.decode_head.mask_treshold=1', "model.decode_head (FiLMCLIPSegHead) has no "
+     "'mask_treshold'; did you mean 'mask_threshold'"),
+    ('model.neck.num_slot=3', "did you mean 'num_slots'"),
+    ('lod_from=x', "the top level has no 'lod_from'; did you mean 'load_from'?"),
+    ('model.test_cfg.mod=slide', "model.test_cfg has no 'mod'; did you mean 'mode'?"),
+    ('crop_size.0.x=1', 'is int 64, not a dict'),
+])
+def test_unknown_keys_are_refused_with_the_closest_ones(option, message):
+    with pytest.raises(UserError) as error:
+        load(option)
+    assert f"--cfg-options key '{option.split('=')[0]}'" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(UserError, match="config file '.*nope.py' does not exist"):
+        load_tool_config(str(tmp_path / 'nope.py'), launcher='none', cfg_options=None,
+                         work_dir=None)
