@@ -1,12 +1,17 @@
 """Every file under configs/ loads with mmengine's Config; every model builds through mmseg."""
+import copy
+import functools
 import glob
 import os
+import re
 
 import pytest
 import torch
 from mmengine.config import Config
-from mmseg.registry import MODELS
+from mmseg.datasets import COCOStuffDataset
+from mmseg.registry import DATASETS, MODELS
 
+from coseg_mmseg.datasets.vocabularies import COCO_STUFF
 from coseg_mmseg.testing import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
 from tests.helpers import REPO
 
@@ -29,6 +34,16 @@ RANDOM = {f'model.{part}.init_cfg': None for part in (
     'backbone', 'rank_backbone', 'text_encoder', 'cond_text_encoder', 'decode_head')}
 
 
+@functools.lru_cache(maxsize=None)
+def _load(path: str) -> Config:
+    return Config.fromfile(path)
+
+
+def load(path: str) -> Config:
+    """``Config.fromfile``, read once per session (each test gets its own copy)."""
+    return copy.deepcopy(_load(path))
+
+
 def test_configs_are_found():
     names = {os.path.relpath(c, REPO) for c in CONFIGS}
     assert {'configs/coseg/coseg_prefix_cocostuff.py',
@@ -37,7 +52,7 @@ def test_configs_are_found():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: os.path.relpath(p, REPO))
 def test_config_loads_and_builds(path):
-    cfg = Config.fromfile(path)
+    cfg = load(path)
     if 'type' not in cfg.get('model', {}):
         return  # schedule / runtime / preprocessor pieces: loading is the test
     assert 'coseg_mmseg' in cfg.custom_imports['imports']
@@ -64,3 +79,68 @@ def test_main_config_at_real_size_runs_a_forward():
     with torch.no_grad():
         out = model.predict(torch.randn(1, 3, 224, 224))
     assert out[0].seg_logits.data.shape == (4, 224, 224)
+
+
+SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def coco_stuff_classes(cfg: Config) -> dict:
+    """{split: metainfo classes} of the config's COCO-Stuff datasets (built without data)."""
+    classes = {}
+    for split in SPLITS:
+        dataset = (cfg.get(split) or {}).get('dataset')
+        if dataset and issubclass(DATASETS.get(dataset['type']), COCOStuffDataset):
+            built = DATASETS.build(dict(dataset, lazy_init=True))
+            classes[split] = tuple(built.metainfo['classes'])
+    return classes
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: os.path.relpath(p, REPO))
+def test_coco_stuff_splits_have_the_natural_names(path):
+    """Training, validation and testing name COCO-Stuff's classes alike, as natural words (the
+    vocabulary hook takes the test vocabulary from the validation set's metainfo)."""
+    classes = coco_stuff_classes(load(path))
+    for split, names in classes.items():
+        assert names == COCO_STUFF, (split, [n for n in names if n not in COCO_STUFF][:3])
+    name = os.path.basename(path)
+    if 'cocostuff' in name or name == 'coco_stuff164k.py':  # each split that it has is checked
+        has = {'val_dataloader', 'test_dataloader'} | (
+            set() if 'no-train' in name else {'train_dataloader'})
+        assert set(classes) == has, sorted(classes)
+
+
+PAPER_TOTAL_BATCH = 32  # paper, section 3.7
+TRAINING = [p for p in CONFIGS  # configs/coseg/coseg_{prefix,xatten}*, but the tiny ones
+            if os.path.dirname(p) == os.path.join(REPO, 'configs', 'coseg')
+            and os.path.basename(p).startswith(('coseg_prefix', 'coseg_xatten'))
+            and 'tiny' not in p]
+
+
+def test_every_gpu_count_has_its_config():
+    names = {os.path.basename(p) for p in TRAINING}
+    for mode in ('prefix', 'xatten'):
+        assert {f'coseg_{mode}_{n}xb{32 // n}_cocostuff.py' for n in (1, 2, 4, 8)} <= names
+
+
+@pytest.mark.parametrize('path', TRAINING, ids=lambda p: os.path.relpath(p, REPO))
+def test_training_config_batch_and_lr_follow_the_name(path):
+    """NxB in the name: N GPUs x B images each; no NxB: the paper's 4 GPUs x 8 (the first
+    comment line of coseg_{prefix,xatten}_cocostuff.py says so). The LR that runs is the
+    paper's 1e-4 for its total batch of 32, scaled linearly to the name's total: by the config's
+    own lr, or by auto_scale_lr (base_batch_size 32) when the config enables it."""
+    cfg, name = load(path), os.path.basename(path)
+    gpus_and_batch = re.search(r'_(\d+)xb(\d+)[-_]', name)
+    gpus, per_gpu = (int(gpus_and_batch[1]), int(gpus_and_batch[2])) if gpus_and_batch else (4, 8)
+    assert cfg.train_dataloader.batch_size == per_gpu
+    total = gpus * per_gpu
+    assert cfg.auto_scale_lr.base_batch_size == PAPER_TOTAL_BATCH
+    scale = total / PAPER_TOTAL_BATCH if cfg.auto_scale_lr.enable else 1.0
+    assert cfg.optim_wrapper.optimizer.lr * scale == pytest.approx(
+        1e-4 * total / PAPER_TOTAL_BATCH)
+
+
+@pytest.mark.parametrize('mode', ['prefix', 'xatten'])
+def test_default_config_says_its_batch_in_its_first_line(mode):
+    with open(os.path.join(REPO, f'configs/coseg/coseg_{mode}_cocostuff.py')) as f:
+        first = f.readline()
+    assert 'total batch 32 = 4 GPUs x 8' in first, first

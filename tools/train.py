@@ -1,7 +1,7 @@
 """Train a segmentor with mmengine's Runner (mmseg's ``tools/train.py`` command line).
 
 Usage:
-    python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp] [--auto-scale-lr]
         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}] [--debug]
 
 A user's mistake (missing config, dataset or image, unknown --cfg-options key) ends with one
@@ -27,6 +27,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--resume', action='store_true',
                         help='resume from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help="scale the LR linearly to the real total batch (GPUs x per-GPU "
+                             "batch) over the config's auto_scale_lr.base_batch_size")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. train_dataloader.batch_size=4')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -45,6 +48,8 @@ def main() -> None:
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr') or {}, enable=True)
     cfg.resume = args.resume
     check_data_roots(cfg, loaders=('train_dataloader', 'val_dataloader'))
     prepare_distributed(cfg, args.launcher)

@@ -2,7 +2,7 @@
 # at 352 x 352.  Usage: python tools/test.py configs/coseg/coseg_no-train_cocostuff.py
 _base_ = [
     '../_base_/models/coseg_no-train_clipseg-rd64.py',
-    'mmseg::_base_/datasets/coco-stuff164k.py',
+    '../_base_/datasets/coco_stuff164k.py',
     'mmseg::_base_/default_runtime.py',
 ]
 # COCO-Stuff's 171 classes as natural prompts ("brick wall", not "wall-brick").

@@ -7,7 +7,7 @@
 _base_ = [
     '../_base_/models/coseg_prefix_vit-b16.py',
     '../_base_/models/coseg_authors-recipe.py',
-    'mmseg::_base_/datasets/coco-stuff164k.py',
+    '../_base_/datasets/coco_stuff164k.py',
     'mmseg::_base_/default_runtime.py',
     '../_base_/schedules/schedule_adamw_warmup-cosine_40k.py',
 ]

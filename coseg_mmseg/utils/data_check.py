@@ -8,6 +8,9 @@ from .cli import UserError
 PREPARE_HINT = {
     'COCOStuffDataset': 'download COCO 2017 images and stuffthingmaps_trainval2017.zip, then run '
                         "mmseg's tools/dataset_converters/coco_stuff164k.py (docs/datasets.md)",
+    'COCOStuffNaturalDataset': 'download COCO 2017 images and stuffthingmaps_trainval2017.zip, '
+                               "then run mmseg's tools/dataset_converters/coco_stuff164k.py "
+                               '(docs/datasets.md)',
     'PascalVOCDataset': 'extract VOCtrainval_11-May-2012.tar to data/VOCdevkit (docs/datasets.md)',
     'PascalContextDataset59': "extract VOC 2010 and run mmseg's "
                               'tools/dataset_converters/pascal_context.py (docs/datasets.md)',

@@ -1,8 +1,8 @@
-# COCO-Stuff-164k (mmseg's COCOStuffDataset, 171 classes) with the paper's input sizes: for
-# training, the shortest edge resized to 224 and the central 224 x 224 crop (deterministic); for
+# COCO-Stuff-164k (171 classes, natural names: ./coco_stuff164k.py) with the paper's input sizes:
+# for training, the shortest edge resized to 224 and the central 224 x 224 crop (deterministic); for
 # testing, the image resized to fit 896 x 224, aspect ratio kept. The per-GPU batch is set by the
 # configs that use this file.
-_base_ = ['mmseg::_base_/datasets/coco-stuff164k.py']
+_base_ = ['./coco_stuff164k.py']
 crop_size = (224, 224)
 train_pipeline = [
     dict(type='LoadImageFromFile'),

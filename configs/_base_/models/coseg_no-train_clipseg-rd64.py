@@ -57,3 +57,6 @@ model = dict(
     test_cfg=dict(mode='whole'))
 
 custom_hooks = [dict(type='CoSegVocabularyHook')]
+# Nothing is trainable, so DistributedDataParallel refuses the model in a distributed test
+# (--launcher pytorch): mmengine's separate wrapper only moves such submodules to the device.
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False)

@@ -1,5 +1,12 @@
 """CoSeg's loss: BCE (+ optional Dice) on the N masks + lambda * contrastive loss on the N label
-embeddings."""
+embeddings.
+
+Every term is computed in float32, whatever the inputs' dtype or the caller's autocast: under
+mixed precision the head's logits arrive in float16/bfloat16, and a float16 count of the valid
+pixels overflows at 65,504 (one 256 x 256 image), which would zero the mask loss under autocast
+and make it NaN in pure float16. The contrastive logits (cosines / tau) are also formed in
+float32: bfloat16 rounds a cosine by up to 2^-9, i.e. 0.024 in a logit at tau = 0.08.
+"""
 from typing import Dict
 
 import torch
@@ -19,12 +26,14 @@ def mask_bce_loss(mask_logits: Tensor, target_masks: Tensor, valid: Tensor) -> T
         valid: (B, H, W) bool, False at ignore pixels.
 
     Returns:
-        Scalar mean over the B * N * (valid pixels) terms; 0 when no pixel is valid.
+        float32 scalar: mean over the B * N * (valid pixels) terms; 0 when no pixel is valid.
     """
-    weight = valid[:, None].to(mask_logits.dtype)  # (B, 1, H, W), broadcast over the N slots
-    total = F.binary_cross_entropy_with_logits(
-        mask_logits, target_masks.to(mask_logits.dtype), weight=weight, reduction='sum')
-    return total / (weight.sum() * mask_logits.shape[1]).clamp(min=1)
+    with torch.autocast(mask_logits.device.type, enabled=False):
+        logits = mask_logits.float()
+        weight = valid[:, None].float()  # (B, 1, H, W), broadcast over the N slots
+        total = F.binary_cross_entropy_with_logits(
+            logits, target_masks.float(), weight=weight, reduction='sum')
+        return total / (weight.sum() * logits.shape[1]).clamp(min=1)
 
 
 def mask_dice_loss(mask_logits: Tensor, target_masks: Tensor, valid: Tensor) -> Tensor:
@@ -54,7 +63,7 @@ def mask_dice_loss(mask_logits: Tensor, target_masks: Tensor, valid: Tensor) -> 
     return torch.where(total > 0, 1 - 2 * inter / total.clamp(min=1e-30), total)
 
 
-def sequence_contrastive_loss(pred_embeds: Tensor, target_embeds: Tensor, *,
+def sequence_contrastive_loss(slot_embeds: Tensor, target_embeds: Tensor, *,
                               temperature: float) -> Tensor:
     """The paper's L_lang: each predicted token against the targets of its own sequence.
 
@@ -62,31 +71,40 @@ def sequence_contrastive_loss(pred_embeds: Tensor, target_embeds: Tensor, *,
     the batch.
 
     Args:
-        pred_embeds: (B, N, D) predicted embeddings.
+        slot_embeds: (B, N, D) predicted embeddings.
         target_embeds: (B, N, D) text embeddings of the target labels (padded with
             "unlabeled").
         temperature: tau.
+
+    Returns:
+        float32 scalar.
     """
-    pred = F.normalize(pred_embeds, dim=-1)
-    target = F.normalize(target_embeds, dim=-1)
-    logits = pred @ target.transpose(1, 2) / temperature  # (B, N, N)
-    B, N = logits.shape[:2]
-    positions = torch.arange(N, device=logits.device).expand(B, N)
-    return F.cross_entropy(logits.flatten(0, 1), positions.flatten())
+    with torch.autocast(slot_embeds.device.type, enabled=False):
+        pred = F.normalize(slot_embeds.float(), dim=-1)
+        target = F.normalize(target_embeds.float(), dim=-1)
+        logits = pred @ target.transpose(1, 2) / temperature  # (B, N, N)
+        B, N = logits.shape[:2]
+        positions = torch.arange(N, device=logits.device).expand(B, N)
+        return F.cross_entropy(logits.flatten(0, 1), positions.flatten())
 
 
-def vocabulary_contrastive_loss(pred_embeds: Tensor, vocab_embeds: Tensor, labels: Tensor, *,
+def vocabulary_contrastive_loss(slot_embeds: Tensor, vocab_embeds: Tensor, labels: Tensor, *,
                                 temperature: float) -> Tensor:
     """Each predicted token classified against the whole vocabulary (and "unlabeled").
 
     Args:
-        pred_embeds: (B, N, D).
+        slot_embeds: (B, N, D).
         vocab_embeds: (K, D) text embeddings, "unlabeled" included.
         labels: (B, N) indices into ``vocab_embeds``.
         temperature: tau.
+
+    Returns:
+        float32 scalar.
     """
-    logits = F.normalize(pred_embeds, dim=-1) @ F.normalize(vocab_embeds, dim=-1).t()
-    return F.cross_entropy((logits / temperature).flatten(0, 1), labels.flatten())
+    with torch.autocast(slot_embeds.device.type, enabled=False):
+        logits = (F.normalize(slot_embeds.float(), dim=-1)
+                  @ F.normalize(vocab_embeds.float(), dim=-1).t())
+        return F.cross_entropy((logits / temperature).flatten(0, 1), labels.flatten())
 
 
 @MODELS.register_module()
@@ -129,14 +147,14 @@ class CoSegLoss(nn.Module):
         self._loss_name = loss_name
 
     def forward(self, mask_logits: Tensor, target_masks: Tensor, valid: Tensor,
-                pred_embeds: Tensor, labels: Tensor, vocab_embeds: Tensor) -> Dict[str, Tensor]:
+                slot_embeds: Tensor, labels: Tensor, vocab_embeds: Tensor) -> Dict[str, Tensor]:
         """Compute both terms.
 
         Args:
             mask_logits: (B, N, H, W).
             target_masks: (B, N, H, W) bool.
             valid: (B, H, W) bool.
-            pred_embeds: (B, N, D).
+            slot_embeds: (B, N, D).
             labels: (B, N) target class ids; ``K - 1`` is "unlabeled".
             vocab_embeds: (K, D), "unlabeled" last.
 
@@ -145,10 +163,10 @@ class CoSegLoss(nn.Module):
             ``'<loss_name>_dice'`` when ``dice_weight > 0``.
         """
         if self.contrast == 'sequence':
-            lang = sequence_contrastive_loss(pred_embeds, vocab_embeds[labels],
+            lang = sequence_contrastive_loss(slot_embeds, vocab_embeds[labels],
                                              temperature=self.temperature)
         else:
-            lang = vocabulary_contrastive_loss(pred_embeds, vocab_embeds, labels,
+            lang = vocabulary_contrastive_loss(slot_embeds, vocab_embeds, labels,
                                                temperature=self.temperature)
         return {
             f'{self.loss_name}_mask': self.mask_weight * mask_bce_loss(mask_logits, target_masks,

@@ -42,7 +42,8 @@ class CoSeg(CoSegBase):
                              "coexistence tokens")
         super().__init__(backbone=backbone, neck=neck, decode_head=decode_head,
                          text_encoder=text_encoder, **kwargs)
-        self.feature_cache = None if feature_cache is None else FeatureCache(**feature_cache)
+        self.feature_cache = (None if feature_cache is None else
+                              FeatureCache(**feature_cache, backbone=self.backbone))
         self.save_frozen_references()
 
     def backbone_features(self, inputs: Tensor, data_samples: SampleList) -> BackboneFeatures:

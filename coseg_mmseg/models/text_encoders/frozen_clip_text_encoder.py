@@ -15,8 +15,11 @@ from torch import Tensor
 from ...datasets.vocabularies import check_vocabulary
 from ...utils.atomic_local_backend import write_atomically
 from ..clip import CLIPTextTower, load_pretrained, load_submodule_weights
+from ..utils.fingerprint import module_fingerprint
 
 PROMPTS_PER_BATCH = 256
+# Version of the disk entries' key: entries written under another layout are not read.
+CACHE_FORMAT = 2
 
 
 def default_cache_dir() -> str:
@@ -39,12 +42,16 @@ class FrozenCLIPTextEncoder(BaseModule):
     """CLIP's text tower, frozen, turning class names into normalised embeddings.
 
     Each name is put into every template, encoded, L2-normalised, averaged over templates and
-    normalised again (CLIP's prompt ensembling). Results are cached per (names, templates) in
-    memory and, with ``disk_cache``, on disk under ``cache_dir/text_embeddings/``, keyed by a
-    fingerprint of the text tower's weights, the templates and the names — so a 459-class
-    vocabulary is encoded once, across runs. Cache files are written atomically (concurrent
-    writers cannot leave a partial file) and a corrupt or mismatching file is ignored and
-    rewritten. The memory cache is cleared when weights are (re)loaded.
+    normalised again (CLIP's prompt ensembling). Results are cached per (names, templates,
+    normalisation, dtype) in memory and, with ``disk_cache``, on disk under
+    ``cache_dir/text_embeddings/`` — so a 459-class vocabulary is encoded once, across runs.
+    A disk entry is keyed on everything that decides the embeddings: the text tower's
+    :func:`~coseg_mmseg.models.utils.fingerprint.module_fingerprint` (every weight's bytes and
+    the structure: blocks, heads, activation class, ...), the activation name, the weights'
+    dtype, the templates, the names and the normalisation flag; the fingerprint is computed once
+    per loaded weights, not per call. Cache files are written atomically (concurrent writers
+    cannot leave a partial file) and a corrupt or mismatching file is ignored and rewritten. The
+    memory cache is cleared when weights are (re)loaded.
 
     Args:
         vocab_size: BPE vocabulary size (49408).
@@ -79,43 +86,38 @@ class FrozenCLIPTextEncoder(BaseModule):
         self.cache_dir = cache_dir
         self._tokenizer = None
         self._cache: Dict[tuple, Tensor] = {}
-        self._fingerprint: Optional[str] = None
         self._register_load_state_dict_pre_hook(lambda *args, **kwargs: self._forget())
 
     def _forget(self) -> None:
         """Drop what was computed from the current weights."""
         self._cache.clear()
-        self._fingerprint = None
 
-    def weights_fingerprint(self) -> str:
-        """A short hash of the text tower's weights (its projection, embeddings, final norm)."""
-        if self._fingerprint is None:
-            digest = hashlib.sha256()
-            for tensor in (self.text.text_projection, self.text.positional_embedding,
-                           self.text.token_embedding.weight[:64], self.text.ln_final.weight):
-                digest.update(str(tuple(tensor.shape)).encode())
-                digest.update(tensor.detach().float().cpu().numpy().tobytes())
-            self._fingerprint = digest.hexdigest()[:16]
-        return self._fingerprint
+    def cache_key(self, names: Sequence[str], templates: Sequence[str],
+                  normalize: bool) -> tuple:
+        """The memory-cache key of an embedding request: (names, templates, normalize, dtype)."""
+        return (tuple(names), tuple(templates), bool(normalize),
+                str(self.text.text_projection.dtype))
 
-    @staticmethod
-    def _stored_key(key: tuple) -> list:
-        """``key`` as it reads back from a file (tuples become lists)."""
-        return json.loads(json.dumps(key))
+    def _stored_key(self, key: tuple) -> dict:
+        """Everything that decides the embeddings of ``key``, as it reads back from a file."""
+        names, templates, normalize, dtype = key
+        return json.loads(json.dumps(dict(
+            format=CACHE_FORMAT, text_tower=module_fingerprint(self.text), act=self.act,
+            dtype=dtype, templates=templates, names=names, normalize=normalize)))
 
-    def _disk_path(self, key: tuple) -> str:
-        name = hashlib.sha256(json.dumps([self.weights_fingerprint(), *key]).encode())
+    def _disk_path(self, stored_key: dict) -> str:
+        name = hashlib.sha256(json.dumps(stored_key, sort_keys=True).encode())
         return os.path.join(self.cache_dir or default_cache_dir(), 'text_embeddings',
                             name.hexdigest()[:32] + '.pt')
 
     def _read_disk(self, key: tuple) -> Optional[Tensor]:
-        path = self._disk_path(key)
+        stored_key = self._stored_key(key)
+        path = self._disk_path(stored_key)
         if not os.path.isfile(path):
             return None
         try:
             entry = torch.load(path, map_location='cpu', weights_only=True)
-            if entry['key'] != self._stored_key(key) or entry['embeds'].shape[0] != len(
-                    key[0]):
+            if entry['key'] != stored_key or entry['embeds'].shape[0] != len(key[0]):
                 raise ValueError('key mismatch')
             return entry['embeds']
         except Exception as exc:  # corrupt, truncated, foreign: recompute and rewrite
@@ -123,10 +125,11 @@ class FrozenCLIPTextEncoder(BaseModule):
             return None
 
     def _write_disk(self, key: tuple, embeds: Tensor) -> None:
+        stored_key = self._stored_key(key)
         buffer = io.BytesIO()
-        torch.save(dict(key=self._stored_key(key), embeds=embeds.cpu()), buffer)
+        torch.save(dict(key=stored_key, embeds=embeds.cpu()), buffer)
         try:
-            write_atomically(buffer.getvalue(), self._disk_path(key))
+            write_atomically(buffer.getvalue(), self._disk_path(stored_key))
         except OSError as exc:  # a read-only or full disk costs speed, not the run
             warnings.warn(f'could not write the text-embedding cache: {exc}')
 
@@ -153,7 +156,7 @@ class FrozenCLIPTextEncoder(BaseModule):
     @torch.no_grad()
     def encode(self, names: Sequence[str], *, templates: Optional[Sequence[str]] = None,
                normalize: bool = True) -> Tensor:
-        """Text embeddings of class names, cached per (names, templates, normalize).
+        """Text embeddings of class names, cached per (names, templates, normalize, dtype).
 
         Args:
             names: K class names, written as natural words ("potted plant").
@@ -166,7 +169,7 @@ class FrozenCLIPTextEncoder(BaseModule):
             (K, D) embeddings on the encoder's device.
         """
         templates = self.templates if templates is None else check_templates(templates)
-        key = (check_vocabulary(names), templates, normalize)
+        key = self.cache_key(check_vocabulary(names), templates, normalize)
         device = self.text.text_projection.device
         if key not in self._cache:
             embeds = self._read_disk(key) if self.disk_cache else None

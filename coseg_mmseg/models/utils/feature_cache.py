@@ -3,29 +3,53 @@
 With the paper's deterministic training pipeline (centre crop + resize, no random flips or
 jitter) the frozen CLIP sees the same input for an image in every epoch, so its outputs can be
 computed once and read back. Each image's outputs are stored in ``cache_dir`` as one file
-(written atomically), keyed by the image path and its input shape; a checksum of the input
-guards against a pipeline that is not deterministic after all.
+(written atomically), keyed by what decides them:
+
+- the backbone: :func:`~coseg_mmseg.models.utils.fingerprint.module_fingerprint` (every
+  weight's bytes and the structure: ``out_indices``, heads, activation, ...), so a folder reused
+  with other weights or another backbone misses and recomputes instead of serving stale features;
+- the image and what the pipeline made of it: path, original / resized / padded shape, scale
+  factor and flip, plus a checksum of the network input itself (after the data preprocessor),
+  checked on every read: a pipeline changed since the features were stored, or one that is not
+  deterministic after all, is refused with an error naming the image and the folder.
+
+The cache must know the backbone: ``FeatureCache(..., backbone=model.backbone)`` or
+:meth:`FeatureCache.bind`; it refuses to read or write without one, and refuses a backbone with
+trained parameters (its features change every step) or whose weights change between batches.
 
 Size: about 1.1 MB per image for ViT-B/16 at 224 in float16 (three 196 x 768 activations, the
 196 x 512 projected tokens, CLS and pooled embeddings): ~130 GB for COCO-Stuff's 118k images.
 """
 import hashlib
 import io
+import json
 import os
 from typing import Dict, List, Optional
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ...utils.atomic_local_backend import write_atomically
+from .fingerprint import module_fingerprint
 
 Features = Dict[str, object]
 
 
+# Version of the stored entries' layout and key: entries of another layout are not read.
+CACHE_FORMAT = 2
+# The data sample's metainfo that says what the pipeline made of the image.
+PIPELINE_KEYS = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
+                 'flip_direction')
+
+
 def _checksum(image: Tensor) -> Tensor:
-    """Two numbers that change with any realistic change of the input."""
-    flat = image.detach().flatten().double()
-    return torch.stack([flat.sum(), flat[::977].sum()]).cpu()
+    """Numbers that change with any realistic change of the input (C, H, W): per channel, its
+    sum and sum of squares; over the whole, two strided sums."""
+    flat = image.detach().double()
+    channels = flat.flatten(1)
+    whole = flat.flatten()
+    return torch.cat([channels.sum(1), channels.square().sum(1),
+                      torch.stack([whole[::977].sum(), whole[::31].sum()])]).cpu()
 
 
 class FeatureCache:
@@ -35,41 +59,93 @@ class FeatureCache:
         cache_dir: Folder of the cached files.
         dtype: Storage precision (``'float16'`` halves the disk; features are cast back to the
             model's dtype when read).
+        backbone: The module whose outputs are cached (or :meth:`bind` it later).
     """
 
-    def __init__(self, *, cache_dir: str, dtype: str = 'float16') -> None:
+    def __init__(self, *, cache_dir: str, dtype: str = 'float16',
+                 backbone: Optional[nn.Module] = None) -> None:
         self.cache_dir = cache_dir
         self.dtype = getattr(torch, dtype)
+        self.backbone: Optional[nn.Module] = None
+        self._fingerprint: Optional[str] = None
+        if backbone is not None:
+            self.bind(backbone)
 
-    def _path(self, sample) -> str:
+    def bind(self, backbone: nn.Module) -> None:
+        """Cache the outputs of ``backbone``."""
+        self.backbone = backbone
+        self._fingerprint = None
+
+    def _backbone_fingerprint(self) -> str:
+        """The bound backbone's fingerprint; refuses a missing, trained or changing backbone."""
+        if self.backbone is None:
+            raise RuntimeError(
+                f'FeatureCache({self.cache_dir}) does not know the backbone whose outputs it '
+                f'stores, so it cannot tell stale features: build it with '
+                f'FeatureCache(..., backbone=model.backbone) or call '
+                f'model.feature_cache.bind(model.backbone)')
+        trained = [name for name, p in self.backbone.named_parameters() if p.requires_grad]
+        if trained:
+            raise ValueError(
+                f'model.feature_cache needs a frozen backbone, but {len(trained)} of its '
+                f'parameters are trained ({trained[0]}, ...): its outputs change every step. '
+                f'Drop model.feature_cache or freeze the backbone')
+        fingerprint = module_fingerprint(self.backbone)
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint
+        elif fingerprint != self._fingerprint:
+            raise ValueError(
+                f'the backbone changed between two batches ({type(self.backbone).__name__}: '
+                f'weights, buffers such as BatchNorm statistics, or settings): '
+                f'model.feature_cache needs a backbone that does not change during training '
+                f'(frozen, normalisation layers in eval mode). Drop model.feature_cache, or '
+                f'call model.feature_cache.bind(model.backbone) after loading new weights')
+        return fingerprint
+
+    def _key(self, sample) -> dict:
+        """Everything that decides one image's stored outputs, but the input checksum."""
         meta = sample.metainfo
-        ident = repr((meta.get('img_path'), tuple(meta.get('img_shape', ())),
-                      meta.get('flip'), meta.get('flip_direction')))
-        name = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        return json.loads(json.dumps(dict(
+            format=CACHE_FORMAT, backbone=self._backbone_fingerprint(),
+            **{k: meta.get(k) for k in PIPELINE_KEYS}), default=repr))
+
+    def _path(self, key: dict) -> str:
+        name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
         return os.path.join(self.cache_dir, name + '.pt')
 
     def get(self, sample, image: Tensor) -> Optional[Features]:
-        """The cached outputs for one image, or None; raises if its input changed."""
-        path = self._path(sample)
+        """The cached outputs for one image, or None; raises if its input changed.
+
+        Args:
+            sample: The image's ``SegDataSample`` (its metainfo is part of the key).
+            image: (C, H, W) the backbone's input for it.
+        """
+        key = self._key(sample)
+        path = self._path(key)
         if not os.path.isfile(path):
             return None
         entry = torch.load(path, map_location='cpu', weights_only=True)
+        if entry.get('key') != key:
+            return None  # another layout (or a hash collision): recompute, overwrite
         if not torch.allclose(entry['checksum'], _checksum(image), rtol=1e-6, atol=1e-3):
             raise ValueError(
-                f"cached backbone features of {sample.metainfo.get('img_path')} were computed "
-                f'from a different input: the training pipeline is not deterministic (random crop, '
-                f'flip or colour jitter?). Use a deterministic pipeline, or drop '
-                f'model.feature_cache (cache folder: {self.cache_dir})')
+                f"cached backbone features of {sample.metainfo.get('img_path')} in "
+                f'{self.cache_dir} were computed from a different input: the training pipeline '
+                f'or the data preprocessor changed since they were stored, or the pipeline is '
+                f'not deterministic (random crop, flip or colour jitter?). For a changed '
+                f'pipeline use a new cache_dir (or delete this one); for a random one drop '
+                f'model.feature_cache')
         return entry['features']
 
     def put(self, sample, image: Tensor, features: Features) -> None:
-        """Store one image's outputs."""
+        """Store one image's outputs (``image``: (C, H, W), as for :meth:`get`)."""
         stored = {k: ([t.to(self.dtype).cpu() for t in v] if isinstance(v, list) else
                       v.to(self.dtype).cpu() if isinstance(v, Tensor) else v)
                   for k, v in features.items()}
+        key = self._key(sample)
         buffer = io.BytesIO()
-        torch.save(dict(checksum=_checksum(image), features=stored), buffer)
-        write_atomically(buffer.getvalue(), self._path(sample))
+        torch.save(dict(key=key, checksum=_checksum(image), features=stored), buffer)
+        write_atomically(buffer.getvalue(), self._path(key))
 
 
 def split_batch(features: Features, batch: int) -> List[Features]:

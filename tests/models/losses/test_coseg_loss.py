@@ -117,3 +117,60 @@ def test_dice_weight_adds_a_dice_key_only_when_set():
         rel=1e-6)
     with pytest.raises(ValueError, match='dice_weight'):
         CoSegLoss(dice_weight=-1)
+
+
+# The real training batch: 8 images x 20 slots at 224 x 224 (401,408 valid pixels per slot,
+# more than float16's largest finite value, 65,504).
+REAL_BATCH = (8, 20, 224, 224)
+# Unit roundoff (round to nearest) of the low-precision formats.
+UNIT_ROUNDOFF = {torch.float16: 2.0**-11, torch.bfloat16: 2.0**-8}
+
+
+def _real_batch_inputs():
+    generator = torch.Generator().manual_seed(0)
+    B, N, H, W = REAL_BATCH
+    logits = 3 * torch.randn(REAL_BATCH, generator=generator)
+    target = torch.rand(REAL_BATCH, generator=generator) > 0.7
+    valid = torch.ones(B, H, W, dtype=torch.bool)
+    valid[:, :16] = False  # a band of ignored pixels
+    pred, vocab = torch.randn(B, N, 64, generator=generator), torch.randn(172, 64,
+                                                                          generator=generator)
+    labels = torch.randint(0, 172, (B, N), generator=generator)
+    return logits, target, valid, pred, vocab, labels
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_loss_under_autocast_equals_float32_at_the_real_batch(dtype):
+    """CPU autocast, the inputs in the dtype a mixed-precision head/neck gives them.
+
+    Two comparisons: (1) against float32 on the same rounded inputs: the loss itself must add
+    no error, so rel 1e-6 (float32 summation order is the only difference); (2) against float32
+    on the unrounded inputs: rounding each input by at most u (unit roundoff: 2^-11 float16,
+    2^-8 bfloat16) moves the BCE mean by at most u * mean|logit| (|d BCE / d x| <= 1), and the
+    cross-entropy by at most 4u / tau (a cosine moves by <= 2u, each logit by <= 2u / tau, a
+    cross-entropy by <= 2 max |d logit|).
+    """
+    logits, target, valid, pred, vocab, labels = _real_batch_inputs()
+    low_logits, low_pred = logits.to(dtype), pred.to(dtype)
+    for contrast in ('sequence', 'vocabulary'):
+        loss = CoSegLoss(mask_weight=1.0, lang_weight=1.0, temperature=0.08, contrast=contrast)
+        with torch.autocast('cpu', dtype=dtype):
+            mixed = loss(low_logits, target, valid, low_pred, labels, vocab)
+        same_inputs = loss(low_logits.float(), target, valid, low_pred.float(), labels, vocab)
+        exact = loss(logits, target, valid, pred, labels, vocab)
+        u = UNIT_ROUNDOFF[dtype]
+        for key, bound in (('loss_coseg_mask', u * logits.abs().mean().item()),
+                           ('loss_coseg_lang', 4 * u / 0.08)):
+            assert mixed[key].dtype == torch.float32
+            assert mixed[key].item() == pytest.approx(same_inputs[key].item(), rel=1e-6), key
+            assert abs(mixed[key].item() - exact[key].item()) <= bound, key
+        assert mixed['loss_coseg_mask'].item() > 0.5  # ~1.39 for these logits, not 0
+
+
+def test_mask_loss_in_pure_float16_is_finite_and_right():
+    logits, target, valid = _real_batch_inputs()[:3]
+    half = logits.half()
+    got = mask_bce_loss(half, target, valid)
+    assert torch.isfinite(got)
+    assert got.item() == pytest.approx(mask_bce_loss(half.float(), target, valid).item(),
+                                       rel=1e-6)

@@ -110,7 +110,7 @@ def test_disk_cache_concurrent_writers(tmp_path):
     """Writers racing on one key never leave a partial file for a reader."""
     import threading
     encoder = build(cache_dir=str(tmp_path))
-    key = (tuple(NAMES), encoder.templates, True)
+    key = encoder.cache_key(NAMES, encoder.templates, True)
     embeds = torch.randn(3, 32)
     stop = threading.Event()
 
@@ -139,3 +139,71 @@ def test_embeddings_stay_float32_under_autocast():
         inside = encoder(NAMES)
     assert inside.dtype == torch.float32
     assert encoder(NAMES).dtype == torch.float32
+
+
+def _same_weights(encoder: FrozenCLIPTextEncoder, **overrides) -> FrozenCLIPTextEncoder:
+    """Another encoder (other settings) carrying ``encoder``'s weights."""
+    other = build(**overrides)
+    other.load_state_dict(encoder.state_dict())
+    return other
+
+
+def _fresh(encoder: FrozenCLIPTextEncoder):
+    """The embeddings ``encoder`` computes itself, without any cache."""
+    encoder.disk_cache = False
+    try:
+        return encoder(NAMES)
+    finally:
+        encoder.disk_cache = True
+        encoder._forget()
+
+
+@pytest.mark.parametrize('change', ['one transformer block', 'activation', 'attention heads'])
+def test_disk_cache_tells_encoders_apart(tmp_path, change):
+    """Encoders that compute different embeddings never share a disk entry (the two
+    collisions an outside review found: a block's weights, the activation)."""
+    torch.manual_seed(0)
+    first = build(cache_dir=str(tmp_path))
+    if change == 'one transformer block':
+        second = _same_weights(first, cache_dir=str(tmp_path))
+        with torch.no_grad():
+            second.text.transformer.resblocks[1].mlp.c_fc.weight.mul_(1.5)
+    elif change == 'activation':
+        second = _same_weights(first, cache_dir=str(tmp_path), act='gelu')
+    else:
+        second = _same_weights(first, cache_dir=str(tmp_path), num_heads=1)
+    cached_first = first(NAMES)
+    expected_second = _fresh(second)
+    assert not torch.allclose(expected_second, cached_first, atol=1e-3)  # they do differ
+    torch.testing.assert_close(second(NAMES), expected_second)
+    assert len(list((tmp_path / 'text_embeddings').iterdir())) == 2
+
+
+def test_disk_cache_key_holds_dtype_and_normalisation(tmp_path):
+    encoder = build(cache_dir=str(tmp_path))
+    normalised, raw = encoder(NAMES), encoder.encode(NAMES, normalize=False)
+    assert not torch.allclose(normalised, raw)
+    half = _same_weights(encoder, cache_dir=str(tmp_path)).to(torch.bfloat16)
+    assert half(NAMES).dtype == torch.bfloat16
+    assert len(list((tmp_path / 'text_embeddings').iterdir())) == 3
+
+
+def test_weights_are_hashed_once_per_load(tmp_path, monkeypatch):
+    """Hashing every weight is done once after the weights load, not per call."""
+    from coseg_mmseg.models.utils import fingerprint
+    hashed = []
+    original = fingerprint.hash_tensors
+
+    def counting(tensors):
+        hashed.append(len(tensors))
+        return original(tensors)
+
+    monkeypatch.setattr(fingerprint, 'hash_tensors', counting)
+    encoder = build(cache_dir=str(tmp_path))
+    encoder(NAMES)
+    encoder(NAMES[:2])
+    encoder.encode(NAMES, normalize=False)
+    assert hashed == [len(encoder.text.state_dict())]  # every tensor, once
+    encoder.load_state_dict(build().state_dict())
+    encoder(NAMES)
+    assert len(hashed) == 2  # new weights: hashed again, once
