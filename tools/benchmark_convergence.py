@@ -35,16 +35,11 @@ CONFIGS = {
 SMALL_INPUT = 32  # 4 x 4 patches of 8 px: the tiny demo config's grid (64 px, 16 px patches)
 ABLATIONS = {
     'benchmark': [],
-    'random text tower (names cos ~0.97)': [
+    'random text tower (names alike)': [
         'model.text_encoder.init_cfg.checkpoint=data/convergence/clip_random_text'],
-    'paper loss (sequence contrast, lambda=tau=0.08)': [
-        'model.decode_head.loss_decode.contrast=sequence',
-        'model.decode_head.loss_decode.lang_weight=0.08',
-        'model.decode_head.loss_decode.temperature=0.08'],
     f'input {SMALL_INPUT} px (4x4 patch grid)': [
         f'train_dataloader.dataset.pipeline.2.scale=({SMALL_INPUT},{SMALL_INPUT})',
         f'test_dataloader.dataset.pipeline.1.scale=({SMALL_INPUT},{SMALL_INPUT})'],
-    '16 training images': ['train_dataloader.dataset.indices=16'],
     'tiny demo setting (random text, 4x4 grid, 16 images)': [
         'model.text_encoder.init_cfg.checkpoint=data/convergence/clip_random_text',
         f'train_dataloader.dataset.pipeline.2.scale=({SMALL_INPUT},{SMALL_INPUT})',
@@ -100,8 +95,11 @@ def parse_test_log(text: str) -> Dict[str, float]:
 
 def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequence[str],
                    threads: Optional[int], thresholds: Sequence[float] = (0.3, ),
-                   iters: Optional[int] = None) -> List[dict]:
-    """Train ``config`` with ``seed``; test the last checkpoint at each no-label threshold."""
+                   iters: Optional[int] = None, reuse: bool = False) -> List[dict]:
+    """Train ``config`` with ``seed``; test the last checkpoint at each no-label threshold.
+
+    With ``reuse``, a run already trained under the same tag and seed is only tested again.
+    """
     work = os.path.join('work_dirs', f'{tag}_seed{seed}')
     schedule = [] if iters is None else [
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
@@ -109,7 +107,15 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
     train_cmd = [sys.executable, os.path.join(HERE, 'train.py'), config, '--work-dir', work,
                  '--cfg-options', f'randomness.seed={seed}', *schedule, *options]
     os.makedirs(os.path.join(root, work), exist_ok=True)
-    train_s, train_cpu = run(train_cmd, root, os.path.join(root, work, 'train.log'), threads)
+    done = os.path.join(root, work, 'train_seconds.txt')
+    if reuse and os.path.isfile(done):  # trained by an earlier call with the same command
+        with open(done) as f:
+            train_s, train_cpu = map(float, f.read().split())
+    else:
+        train_s, train_cpu = run(train_cmd, root, os.path.join(root, work, 'train.log'),
+                                 threads)
+        with open(done, 'w') as f:
+            f.write(f'{train_s} {train_cpu}')
     with open(os.path.join(root, work, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()  # relative to root, like the work dir
     rows = []
@@ -123,10 +129,64 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
             scores = parse_test_log(f.read())
         rows.append(dict(tag=tag, seed=seed, threshold=threshold, train_s=round(train_s, 1),
                          train_cpu_s=round(train_cpu, 1),
-                         test_s=round(test_s, 1), **scores,
+                         test_s=round(test_s, 1), checkpoint=checkpoint, **scores,
                          command=' '.join(os.path.relpath(c, REPO) if c.startswith(REPO)
                                           else c for c in train_cmd)))
     return rows
+
+
+def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -> None:
+    """Print, per slot, how it names and draws on the held-out scenes.
+
+    Slot k's training target is the k-th largest class of the image (or "unlabeled"). For
+    each slot: how often its best label is that target, how often it names a class present
+    in the image, and the IoU of its mask (probability > 0.5, at the label's size) with the
+    class it names, averaged over the slots naming a present class.
+    """
+    import cv2
+    import numpy as np
+    import torch
+    from coseg_mmseg.apis import init_model, slot_predictions
+    from coseg_mmseg.testing.convergence import CONVERGENCE_IDS
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        model = init_model(config, checkpoint, device='cpu')
+        names = tuple(model.cfg.model.test_vocabulary)
+        lut = np.full(256, 255, np.int64)
+        lut[list(CONVERGENCE_IDS)] = np.arange(len(CONVERGENCE_IDS))
+        folder = 'data/convergence/coco_stuff164k'
+        files = sorted(os.listdir(os.path.join(folder, 'images/val2017')))[:num_images]
+        stats = None
+        for file in files:
+            gt = lut[cv2.imread(os.path.join(folder, 'annotations/val2017',
+                                             file[:-4] + '_labelTrainIds.png'), 0)]
+            classes, areas = np.unique(gt[gt < 255], return_counts=True)
+            ranked = list(classes[np.argsort(-areas, kind='stable')])
+            with torch.no_grad():
+                slots = slot_predictions(model, os.path.join(folder, 'images/val2017', file),
+                                         names)
+            if stats is None:
+                stats = [dict(target=0, present=0, iou=[]) for _ in slots]
+            for k, slot in enumerate(slots):
+                label = slot['labels'][0][0]
+                index = names.index(label) if label in names else len(names)
+                target = ranked[k] if k < len(ranked) else len(names)
+                stats[k]['target'] += index == target
+                if index in ranked:
+                    stats[k]['present'] += 1
+                    mask = cv2.resize(slot['mask'], gt.shape[::-1]) > 0.5
+                    truth = gt == index
+                    stats[k]['iou'].append((mask & truth).sum() / max((mask | truth).sum(), 1))
+        print(f'\nslots of {os.path.relpath(config, REPO)} ({checkpoint}) on {len(files)} '
+              f'held-out scenes: slot | names its target | names a present class | mask IoU '
+              f'with the class it names')
+        for k, st in enumerate(stats):
+            iou = f'{100 * np.mean(st["iou"]):.1f}' if st['iou'] else '-'
+            print(f'  {k:>4} | {100 * st["target"] / len(files):5.1f} % | '
+                  f'{100 * st["present"] / len(files):5.1f} % | {iou}', flush=True)
+    finally:
+        os.chdir(cwd)
 
 
 def load_average() -> str:
@@ -172,6 +232,9 @@ def main() -> None:
                         help='the ablation table instead (prefix config, first seed)')
     parser.add_argument('--data-seed', type=int, default=0)
     parser.add_argument('--threads', type=int, help='OMP_NUM_THREADS of the runs')
+    parser.add_argument('--reuse', action='store_true',
+                        help='test again the runs already trained under ROOT instead of '
+                             'training them again')
     args = parser.parse_args()
     root = os.path.abspath(args.root)
     os.makedirs(root, exist_ok=True)
@@ -185,20 +248,26 @@ def main() -> None:
     if args.ablation:
         for name, options in ABLATIONS.items():
             thresholds = THRESHOLDS if name == 'benchmark' else (0.3, )
-            tag = 'ablation_' + re.sub(r'\W+', '-', name.split(' (')[0]).strip('-')
+            # the benchmark row is the prefix run of the main table (same command)
+            tag = 'prefix' if not options else 'ablation_' + re.sub(
+                r'\W+', '-', name.split(' (')[0]).strip('-')
             new = train_and_test(root, CONFIGS['prefix'], tag, args.seeds[0], options,
-                                 args.threads, thresholds, args.iters)
+                                 args.threads, thresholds, args.iters, reuse=args.reuse)
             for r in new:
                 r['tag'] = name
             print_rows(new)
             rows += new
+            if name == 'benchmark':
+                slot_report(root, CONFIGS['prefix'], new[0]['checkpoint'])
     else:
         for key in args.configs:
             for seed in args.seeds:
                 new = train_and_test(root, CONFIGS[key], key, seed, [], args.threads,
-                                     iters=args.iters)
+                                     iters=args.iters, reuse=args.reuse)
                 print_rows(new)
                 rows += new
+                if seed == args.seeds[0]:
+                    slot_report(root, CONFIGS[key], new[0]['checkpoint'])
     print(f'\nload average at the end: {load_average()}\n')
     print_rows(rows)
     summarise(rows)

@@ -228,7 +228,8 @@ def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600
     """
     paths = dict(coco_stuff=os.path.join(out_dir, 'coco_stuff164k'),
                  clip=os.path.join(out_dir, 'clip'),
-                 clip_random_text=os.path.join(out_dir, 'clip_random_text'))
+                 clip_random_text=os.path.join(out_dir, 'clip_random_text'),
+                 demo_image=os.path.join(out_dir, 'demo.jpg'))
     if not os.path.isdir(os.path.join(paths['coco_stuff'], 'annotations')):
         make_convergence_cocostuff(paths['coco_stuff'], num_train=num_train, num_val=num_val,
                                    seed=seed)
@@ -236,9 +237,28 @@ def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600
         make_convergence_clip(paths['clip'], seed=seed)
     if not os.path.isfile(os.path.join(paths['clip_random_text'], 'config.json')):
         make_convergence_clip(paths['clip_random_text'], seed=seed, train_text=False)
+    if not os.path.isfile(paths['demo_image']):
+        write_demo_scene(paths['demo_image'], seed=seed)
     return paths
+
+
+def write_demo_scene(path: str, *, seed: int = 0, scale: int = 3) -> str:
+    """A held-out scene for tools/demo.py (its labels beside it as ``*_labelTrainIds.png``).
+
+    Drawn at the benchmark's 128 px from a stream of its own, then enlarged ``scale`` times
+    with nearest-neighbour sampling, so the configs' resize to 128 px gives the scene back.
+    """
+    import cv2
+    image, label = draw_convergence_scene(np.random.default_rng([seed, 2]))
+    size = (image.shape[1] * scale, image.shape[0] * scale)
+    cv2.imwrite(path, cv2.resize(image, size, interpolation=cv2.INTER_NEAREST),
+                [cv2.IMWRITE_JPEG_QUALITY, 95])
+    cv2.imwrite(os.path.splitext(path)[0] + '_labelTrainIds.png',
+                cv2.resize(label, size, interpolation=cv2.INTER_NEAREST))
+    return path
 
 
 __all__ = ['CONVERGENCE_IDS', 'CONVERGENCE_NAMES', 'CONVERGENCE_VISION', 'TINY_PROJECTION_DIM',
            'TINY_TEXT', 'draw_convergence_scene', 'make_convergence_assets',
-           'make_convergence_clip', 'make_convergence_cocostuff', 'train_text_tower']
+           'make_convergence_clip', 'make_convergence_cocostuff', 'train_text_tower',
+           'write_demo_scene']

@@ -52,7 +52,7 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_iters = 1000
+max_iters = 500
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
