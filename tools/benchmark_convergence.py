@@ -135,7 +135,7 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
     return rows
 
 
-def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -> None:
+def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -> List[dict]:
     """Print, per slot, how it names and draws on the held-out scenes.
 
     Slot k's training target is the k-th largest class of the image (or "unlabeled"). For
@@ -185,6 +185,10 @@ def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -
             iou = f'{100 * np.mean(st["iou"]):.1f}' if st['iou'] else '-'
             print(f'  {k:>4} | {100 * st["target"] / len(files):5.1f} % | '
                   f'{100 * st["present"] / len(files):5.1f} % | {iou}', flush=True)
+        return [dict(target=100 * st['target'] / len(files),
+                     present=100 * st['present'] / len(files),
+                     iou=100 * float(np.mean(st['iou'])) if st['iou'] else None)
+                for st in stats]
     finally:
         os.chdir(cwd)
 
