@@ -1,8 +1,10 @@
-# make demo: set up .venv, build tiny assets, train the tiny CoSeg-Prefix, evaluate it, draw it.
+# make demo: set up .venv, generate the convergence benchmark (scenes + tiny CLIP), train
+# CoSeg-Prefix on it, evaluate it on the held-out scenes, segment a held-out scene and draw it.
 # make test: set up .venv and run the test suite.
 PY := .venv/bin/python
-TINY_CONFIG := configs/tiny/coseg_prefix_tiny_cocostuff.py
+DEMO_CONFIG := configs/coseg/convergence/coseg_prefix_convergence.py
 DEMO_DIR := work_dirs/demo
+DEMO_VOCAB := person,bicycle,car,bird,cat,dog,grass,road,sea,sky,tree,brick wall
 
 .PHONY: env demo test clean
 
@@ -10,14 +12,14 @@ env:
 	bash scripts/setup_env.sh
 
 demo: env
-	$(PY) tools/make_tiny_assets.py --out data/tiny
-	$(PY) tools/train.py $(TINY_CONFIG) --work-dir $(DEMO_DIR)
-	$(PY) tools/test.py $(TINY_CONFIG) $(DEMO_DIR)/iter_300.pth --work-dir $(DEMO_DIR)
-	$(PY) tools/demo.py data/tiny/demo.jpg --vocab "grass,sea,road,person,car,dog" \
-		--config $(TINY_CONFIG) --checkpoint $(DEMO_DIR)/iter_300.pth --out $(DEMO_DIR)/demo.png --show-slots
+	$(PY) tools/make_convergence_data.py --out data/convergence
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
+	$(PY) tools/test.py $(DEMO_CONFIG) $$(cat $(DEMO_DIR)/last_checkpoint) --work-dir $(DEMO_DIR)
+	$(PY) tools/demo.py data/convergence/demo.jpg --vocab "$(DEMO_VOCAB)" --config $(DEMO_CONFIG) \
+		--checkpoint $$(cat $(DEMO_DIR)/last_checkpoint) --out $(DEMO_DIR)/demo.png --show-slots
 
 test: env
 	$(PY) -m pytest tests
 
 clean:
-	rm -rf work_dirs data/tiny
+	rm -rf work_dirs data/tiny data/convergence

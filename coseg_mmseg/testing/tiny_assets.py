@@ -34,12 +34,15 @@ TINY_STUFF = {112: (40, 160, 60), 143: (170, 90, 20), 137: (110, 110, 110)}  # g
 TINY_THINGS = {0: (60, 60, 220), 2: (200, 200, 30), 16: (30, 120, 200)}  # person, car, dog
 
 
-def make_tiny_hf_clip(out_dir: str, *, seed: int = 0) -> str:
-    """Save a tiny random ``CLIPModel`` with ``save_pretrained`` and return its directory."""
+def make_tiny_hf_clip(out_dir: str, *, seed: int = 0, vision: Optional[dict] = None) -> str:
+    """Save a tiny random ``CLIPModel`` with ``save_pretrained`` and return its directory.
+
+    ``vision`` replaces :data:`TINY_VISION` (another patch size or resolution).
+    """
     import torch
     from transformers import CLIPConfig, CLIPModel
     torch.manual_seed(seed)
-    config = CLIPConfig(text_config=TINY_TEXT, vision_config=TINY_VISION,
+    config = CLIPConfig(text_config=TINY_TEXT, vision_config=vision or TINY_VISION,
                         projection_dim=TINY_PROJECTION_DIM)
     CLIPModel(config).eval().save_pretrained(out_dir)
     return out_dir

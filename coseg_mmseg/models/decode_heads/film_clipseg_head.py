@@ -108,8 +108,9 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         num_heads: Decoder attention heads (4).
         ffn_channels: Decoder MLP width (2048).
         patch_size: Backbone patch size: the upsampling factor (16).
-        complex_upsample: CLIPSeg's "complex" transposed convolution (rd64-refined) instead of
-            a single ``ConvTranspose2d``.
+        complex_upsample: CLIPSeg's "complex" transposed convolution (rd64-refined: kernels
+            of 4 and 4 for 16-pixel patches; patch / 4 and 4 for others) instead of a single
+            ``ConvTranspose2d``.
         film_layer: Step (or steps) after whose reduction FiLM is applied, with the same
             ``film_mul`` / ``film_add`` each time: CLIPSeg's ``conditional_layer``, 0 (once,
             after the first reduction); the authors' code: ``(0, 1, 2)``, before every
@@ -200,13 +201,13 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             CLIPSegDecoderLayer(channels, num_heads, ffn_channels, act=decoder_act)
             for _ in range(num_layers))
         if complex_upsample:
-            k = patch_size // 4
+            k = patch_size // 4  # then 4: the two upsample by the patch size (4 x 4 for 16)
             self.transposed_convolution = nn.Sequential(
                 nn.Conv2d(channels, channels, kernel_size=3, padding=1,
                           padding_mode=mask_head_padding), build_activation(mask_head_act),
                 nn.ConvTranspose2d(channels, channels // 2, kernel_size=k, stride=k),
                 build_activation(mask_head_act),
-                nn.ConvTranspose2d(channels // 2, 1, kernel_size=k, stride=k))
+                nn.ConvTranspose2d(channels // 2, 1, kernel_size=4, stride=4))
         else:
             self.transposed_convolution = nn.ConvTranspose2d(
                 channels, 1, kernel_size=patch_size, stride=patch_size)

@@ -286,3 +286,12 @@ def test_recipe_options_are_checked():
             (dict(mask_head_act='tanh'), r"decode_head.mask_head_act must be .* 'tanh'")]:
         with pytest.raises(ValueError, match=match):
             tiny_head(**kwargs)
+
+
+@pytest.mark.parametrize('patch_size', [8, 16, 32])
+def test_masks_at_the_input_size_for_any_patch(patch_size):
+    """The complex upsampling multiplies by the patch size, not (patch / 4)^2 (8 px: 4x)."""
+    head = tiny_head(patch_size=patch_size)
+    feats = dict(layers=[torch.randn(1, 6, 64)] * 3, layers_cls=[torch.randn(1, 64)] * 3,
+                 grid=(2, 3), slot_embeds=torch.randn(1, 2, 32))
+    assert head(feats)['mask_logits'].shape == (1, 2, 2 * patch_size, 3 * patch_size)

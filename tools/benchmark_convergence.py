@@ -1,0 +1,284 @@
+"""Does CoSeg learn? Train and test it on the convergence benchmark and print the table.
+
+Generates the benchmark (tools/make_convergence_data.py) under ROOT/data/convergence, then,
+for every config and seed, runs ``tools/train.py`` and ``tools/test.py`` as subprocesses in
+ROOT (the configs name data/convergence/ relative to the working directory) and reads the
+test's ``IoUMetric`` output: mIoU as it reports it (every class with a prediction or a label
+counts: spurious classes score 0) and the mean IoU over the classes present in the
+validation labels.
+
+Usage:
+    python tools/benchmark_convergence.py [--root work_dirs/convergence] [--seeds 0 1 2]
+        [--configs prefix xatten] [--ablation] [--iters N] [--threads T]
+
+``--ablation`` trains the prefix config once per variant, each undoing one ingredient of the
+benchmark (naming, resolution, data, loss, schedule) and tests the full model at several
+no-label thresholds: what held the earlier tiny runs back (docs/convergence.md).
+"""
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CONFIGS = {
+    'prefix': os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_convergence.py'),
+    'xatten': os.path.join(REPO, 'configs/coseg/convergence/coseg_xatten_convergence.py'),
+}
+# Each ablation undoes one ingredient of the benchmark (cfg-options on the prefix config).
+SMALL_INPUT = 32  # 4 x 4 patches of 8 px: the tiny demo config's grid (64 px, 16 px patches)
+ABLATIONS = {
+    'benchmark': [],
+    'random text tower (names alike)': [
+        'model.text_encoder.init_cfg.checkpoint=data/convergence/clip_random_text'],
+    f'input {SMALL_INPUT} px (4x4 patch grid)': [
+        f'train_dataloader.dataset.pipeline.2.scale=({SMALL_INPUT},{SMALL_INPUT})',
+        f'test_dataloader.dataset.pipeline.1.scale=({SMALL_INPUT},{SMALL_INPUT})'],
+    'tiny demo setting (random text, 4x4 grid, 16 images)': [
+        'model.text_encoder.init_cfg.checkpoint=data/convergence/clip_random_text',
+        f'train_dataloader.dataset.pipeline.2.scale=({SMALL_INPUT},{SMALL_INPUT})',
+        f'test_dataloader.dataset.pipeline.1.scale=({SMALL_INPUT},{SMALL_INPUT})',
+        'train_dataloader.dataset.indices=16'],
+}
+THRESHOLDS = (0.0, 0.3, 0.5)
+
+
+def run(cmd: List[str], cwd: str, log: str, threads: Optional[int]) -> Tuple[float, float]:
+    """Run ``cmd`` in ``cwd``, output to ``log``; raise on failure.
+
+    Returns:
+        Wall seconds and CPU seconds (user + system) of the command: on a shared machine the
+        second says what the run costs whatever the other processes do.
+    """
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    if threads:
+        env['OMP_NUM_THREADS'] = env['MKL_NUM_THREADS'] = str(threads)
+    start, usage = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(log, 'w') as f:
+        code = subprocess.call(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    if code:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        raise RuntimeError(f'{" ".join(cmd)} failed (exit {code}); see {log}:\n{tail}')
+    return seconds, cpu
+
+
+def parse_test_log(text: str) -> Dict[str, float]:
+    """mIoU as IoUMetric prints it and the mean IoU over the classes present in the labels.
+
+    IoUMetric's per-class table gives IoU and Acc per class; Acc (intersection over label
+    area) is nan exactly for the classes absent from the labels.
+    """
+    miou = re.findall(r'Iter\(test\).*?mIoU: ([\d.]+)', text)
+    if not miou:
+        raise ValueError('no "Iter(test) ... mIoU" line in the test output')
+    table = text[text.rindex('per class results'):]
+    present, spurious = [], 0
+    for name, iou, acc in re.findall(r'^\|\s*([^|]+?)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)'
+                                     r'\s*\|$', table, flags=re.M):
+        if acc != 'nan':
+            present.append(float(iou))
+        elif iou != 'nan':
+            spurious += 1
+    return dict(miou=float(miou[-1]), present_miou=round(sum(present) / len(present), 2),
+                spurious=spurious)
+
+
+def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequence[str],
+                   threads: Optional[int], thresholds: Sequence[float] = (0.3, ),
+                   iters: Optional[int] = None, reuse: bool = False) -> List[dict]:
+    """Train ``config`` with ``seed``; test the last checkpoint at each no-label threshold.
+
+    With ``reuse``, a run already trained under the same tag and seed is only tested again.
+    """
+    work = os.path.join('work_dirs', f'{tag}_seed{seed}')
+    schedule = [] if iters is None else [
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        f'param_scheduler.0.end={iters}', f'default_hooks.checkpoint.interval={iters}']
+    train_cmd = [sys.executable, os.path.join(HERE, 'train.py'), config, '--work-dir', work,
+                 '--cfg-options', f'randomness.seed={seed}', *schedule, *options]
+    os.makedirs(os.path.join(root, work), exist_ok=True)
+    done = os.path.join(root, work, 'train_seconds.txt')
+    if reuse and os.path.isfile(done):  # trained by an earlier call with the same command
+        with open(done) as f:
+            train_s, train_cpu = map(float, f.read().split())
+    else:
+        train_s, train_cpu = run(train_cmd, root, os.path.join(root, work, 'train.log'),
+                                 threads)
+        with open(done, 'w') as f:
+            f.write(f'{train_s} {train_cpu}')
+    with open(os.path.join(root, work, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()  # relative to root, like the work dir
+    rows = []
+    for threshold in thresholds:
+        log = os.path.join(root, work, f'test_thr{threshold}.log')
+        test_cmd = [sys.executable, os.path.join(HERE, 'test.py'), config, checkpoint,
+                    '--work-dir', os.path.join(work, f'test_thr{threshold}'), '--cfg-options',
+                    f'model.decode_head.mask_threshold={threshold}', *options]
+        test_s, _ = run(test_cmd, root, log, threads)
+        with open(log) as f:
+            scores = parse_test_log(f.read())
+        rows.append(dict(tag=tag, seed=seed, threshold=threshold, train_s=round(train_s, 1),
+                         train_cpu_s=round(train_cpu, 1),
+                         test_s=round(test_s, 1), checkpoint=checkpoint, **scores,
+                         command=' '.join(os.path.relpath(c, REPO) if c.startswith(REPO)
+                                          else c for c in train_cmd)))
+    return rows
+
+
+def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -> List[dict]:
+    """Print, per slot, how it names and draws on the held-out scenes.
+
+    Slot k's training target is the k-th largest class of the image (or "unlabeled"). For
+    each slot: how often its best label is that target, how often it names a class present
+    in the image, and the IoU of its mask (probability > 0.5, at the label's size) with the
+    class it names, averaged over the slots naming a present class.
+    """
+    import cv2
+    import numpy as np
+    import torch
+    from coseg_mmseg.apis import init_model, slot_predictions
+    from coseg_mmseg.testing.convergence import CONVERGENCE_IDS
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        model = init_model(config, checkpoint, device='cpu')
+        names = tuple(model.cfg.model.test_vocabulary)
+        lut = np.full(256, 255, np.int64)
+        lut[list(CONVERGENCE_IDS)] = np.arange(len(CONVERGENCE_IDS))
+        folder = 'data/convergence/coco_stuff164k'
+        files = sorted(os.listdir(os.path.join(folder, 'images/val2017')))[:num_images]
+        stats = None
+        for file in files:
+            gt = lut[cv2.imread(os.path.join(folder, 'annotations/val2017',
+                                             file[:-4] + '_labelTrainIds.png'), 0)]
+            classes, areas = np.unique(gt[gt < 255], return_counts=True)
+            ranked = list(classes[np.argsort(-areas, kind='stable')])
+            with torch.no_grad():
+                slots = slot_predictions(model, os.path.join(folder, 'images/val2017', file),
+                                         names)
+            if stats is None:
+                stats = [dict(target=0, present=0, iou=[]) for _ in slots]
+            for k, slot in enumerate(slots):
+                label = slot['labels'][0][0]
+                index = names.index(label) if label in names else len(names)
+                target = ranked[k] if k < len(ranked) else len(names)
+                stats[k]['target'] += index == target
+                if index in ranked:
+                    stats[k]['present'] += 1
+                    mask = cv2.resize(slot['mask'], gt.shape[::-1]) > 0.5
+                    truth = gt == index
+                    stats[k]['iou'].append((mask & truth).sum() / max((mask | truth).sum(), 1))
+        print(f'\nslots of {os.path.relpath(config, REPO)} ({checkpoint}) on {len(files)} '
+              f'held-out scenes: slot | names its target | names a present class | mask IoU '
+              f'with the class it names')
+        for k, st in enumerate(stats):
+            iou = f'{100 * np.mean(st["iou"]):.1f}' if st['iou'] else '-'
+            print(f'  {k:>4} | {100 * st["target"] / len(files):5.1f} % | '
+                  f'{100 * st["present"] / len(files):5.1f} % | {iou}', flush=True)
+        return [dict(target=100 * st['target'] / len(files),
+                     present=100 * st['present'] / len(files),
+                     iou=100 * float(np.mean(st['iou'])) if st['iou'] else None)
+                for st in stats]
+    finally:
+        os.chdir(cwd)
+
+
+def load_average() -> str:
+    """The 1-minute load average of the machine (other processes share its cores)."""
+    try:
+        return f'{os.getloadavg()[0]:.1f}'
+    except OSError:
+        return '?'
+
+
+def print_rows(rows: List[dict]) -> None:
+    print(f'{"run":<55} {"seed":>4} {"thr":>4} {"train s":>8} {"cpu s":>7} {"mIoU":>6} '
+          f'{"present":>7} {"spur.":>5}')
+    for r in rows:
+        print(f'{r["tag"]:<55} {r["seed"]:>4} {r["threshold"]:>4} {r["train_s"]:>8} '
+              f'{r["train_cpu_s"]:>7} {r["miou"]:>6} {r["present_miou"]:>7} '
+              f'{r["spurious"]:>5}', flush=True)
+
+
+def summarise(rows: List[dict]) -> None:
+    """Mean and spread (min-max) per run tag over seeds."""
+    print('\nsummary (threshold 0.3): mean [min, max] over seeds')
+    for tag in dict.fromkeys(r['tag'] for r in rows):
+        sel = [r for r in rows if r['tag'] == tag and r['threshold'] == 0.3]
+        if not sel:
+            continue
+        parts = []
+        for key in ('miou', 'present_miou', 'train_s', 'train_cpu_s'):
+            values = [r[key] for r in sel]
+            parts.append(f'{key} {statistics.mean(values):.2f} '
+                         f'[{min(values):.2f}, {max(values):.2f}]')
+        print(f'{tag:<55} n={len(sel)}  ' + '  '.join(parts))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--root', default='work_dirs/convergence',
+                        help='working folder: data/convergence and work_dirs/ go under it')
+    parser.add_argument('--configs', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--iters', type=int, help='training iterations (default: the config\'s)')
+    parser.add_argument('--ablation', action='store_true',
+                        help='the ablation table instead (prefix config, first seed)')
+    parser.add_argument('--data-seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, help='OMP_NUM_THREADS of the runs')
+    parser.add_argument('--reuse', action='store_true',
+                        help='test again the runs already trained under ROOT instead of '
+                             'training them again')
+    args = parser.parse_args()
+    root = os.path.abspath(args.root)
+    os.makedirs(root, exist_ok=True)
+    sys.path.insert(0, REPO)
+    from coseg_mmseg.testing.convergence import make_convergence_assets
+    start = time.perf_counter()
+    make_convergence_assets(os.path.join(root, 'data', 'convergence'), seed=args.data_seed)
+    print(f'data and CLIPs ready in {time.perf_counter() - start:.0f} s; cores: '
+          f'{os.cpu_count()}, load average at start: {load_average()}', flush=True)
+    rows = []
+    if args.ablation:
+        for name, options in ABLATIONS.items():
+            thresholds = THRESHOLDS if name == 'benchmark' else (0.3, )
+            # the benchmark row is the prefix run of the main table (same command)
+            tag = 'prefix' if not options else 'ablation_' + re.sub(
+                r'\W+', '-', name.split(' (')[0]).strip('-')
+            new = train_and_test(root, CONFIGS['prefix'], tag, args.seeds[0], options,
+                                 args.threads, thresholds, args.iters, reuse=args.reuse)
+            for r in new:
+                r['tag'] = name
+            print_rows(new)
+            rows += new
+            if name == 'benchmark':
+                slot_report(root, CONFIGS['prefix'], new[0]['checkpoint'])
+    else:
+        for key in args.configs:
+            for seed in args.seeds:
+                new = train_and_test(root, CONFIGS[key], key, seed, [], args.threads,
+                                     iters=args.iters, reuse=args.reuse)
+                print_rows(new)
+                rows += new
+                if seed == args.seeds[0]:
+                    slot_report(root, CONFIGS[key], new[0]['checkpoint'])
+    print(f'\nload average at the end: {load_average()}\n')
+    print_rows(rows)
+    summarise(rows)
+    print('\ncommands:')
+    for command in dict.fromkeys(r['command'] for r in rows):
+        print('  ' + command)
+
+
+if __name__ == '__main__':
+    main()
