@@ -101,6 +101,9 @@ def test_coco_stuff_splits_have_the_natural_names(path):
     vocabulary hook takes the test vocabulary from the validation set's metainfo)."""
     classes = coco_stuff_classes(load(path))
     for split, names in classes.items():
+        if '/convergence/' in path:  # a closed subset of COCO-Stuff's classes, same names
+            assert set(names) < set(COCO_STUFF), (split, names)
+            continue
         assert names == COCO_STUFF, (split, [n for n in names if n not in COCO_STUFF][:3])
     name = os.path.basename(path)
     if 'cocostuff' in name or name == 'coco_stuff164k.py':  # each split that it has is checked

@@ -124,6 +124,8 @@ def check_cfg_options(cfg: Config, options: dict, config: str) -> None:
         UserError: Naming the key, the config and the closest existing keys.
     """
     for full_key in options:
+        if full_key.split('.')[-1] == '_delete_':  # mmengine's "replace, do not merge"
+            continue
         node: Any = cfg._cfg_dict
         path = []
         for part in full_key.split('.'):

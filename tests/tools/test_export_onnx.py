@@ -16,7 +16,7 @@ from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx, vocabulary_embeddi
 from coseg_mmseg.testing import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, run_tool
 
-XATTEN_CONFIG = os.path.join(REPO, 'configs/coseg/coseg_xatten_tiny_cocostuff.py')
+XATTEN_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_xatten_tiny_cocostuff.py')
 CLASSES = ('grass', 'sea', 'road', 'person')
 
 
