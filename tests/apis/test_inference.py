@@ -4,13 +4,9 @@ import os
 
 import cv2
 import pytest
-import torch
-from mmengine.config import Config
-from mmseg.registry import MODELS
 
 from coseg_mmseg.apis import init_model, segment, slot_predictions
-from coseg_mmseg.testing import make_tiny_assets
-from tests.helpers import REPO, TINY_CONFIG, run_tool
+from tests.helpers import REPO, TINY_CONFIG, run_tool, save_tiny_checkpoint
 
 WORDS = ('grass', 'sea', 'road', 'person')
 
@@ -19,16 +15,7 @@ WORDS = ('grass', 'sea', 'road', 'person')
 def tiny_checkpoint(tmp_path_factory):
     """Tiny assets under data/tiny and a checkpoint of a (randomly initialised) tiny CoSeg."""
     root = tmp_path_factory.mktemp('api')
-    make_tiny_assets(str(root / 'data' / 'tiny'))
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        torch.manual_seed(0)
-        model = MODELS.build(Config.fromfile(TINY_CONFIG).model)
-        model.init_weights()
-        torch.save(dict(state_dict=model.state_dict(), meta=dict()), 'tiny.pth')
-    finally:
-        os.chdir(cwd)
+    save_tiny_checkpoint(str(root), 'tiny.pth')
     return root
 
 

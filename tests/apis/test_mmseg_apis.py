@@ -6,16 +6,12 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config
 from mmseg.apis import MMSegInferencer, inference_model, init_model
-from mmseg.registry import MODELS
 
 import mmseg
 from coseg_mmseg.apis import init_model as coseg_init_model
 from coseg_mmseg.apis import segment
-from coseg_mmseg.testing import make_tiny_assets
-from tests.helpers import REPO, TINY_CONFIG
+from tests.helpers import REPO, TINY_CONFIG, save_tiny_checkpoint
 
 NO_TRAIN_TINY = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
 IMAGE = 'data/tiny/coco_stuff164k/images/val2017/000000000002.jpg'
@@ -26,17 +22,8 @@ CLASSES = ('grass', 'sea', 'road', 'person')
 def workspace(tmp_path_factory):
     """Tiny assets and a tiny CoSeg checkpoint whose meta names its dataset's classes."""
     root = tmp_path_factory.mktemp('mmseg_apis')
-    make_tiny_assets(str(root / 'data' / 'tiny'))
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        torch.manual_seed(0)
-        model = MODELS.build(Config.fromfile(TINY_CONFIG).model)
-        model.init_weights()
-        meta = dict(dataset_meta=dict(classes=CLASSES, palette=[[1, 2, 3]] * 4))
-        torch.save(dict(state_dict=model.state_dict(), meta=meta), 'tiny.pth')
-    finally:
-        os.chdir(cwd)
+    meta = dict(dataset_meta=dict(classes=CLASSES, palette=[[1, 2, 3]] * 4))
+    save_tiny_checkpoint(str(root), 'tiny.pth', meta=meta)
     return root
 
 

@@ -7,14 +7,11 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from mmengine.config import Config
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from coseg_mmseg.apis import init_model
 from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx, vocabulary_embeddings
-from coseg_mmseg.testing import make_tiny_assets
-from tests.helpers import REPO, TINY_CONFIG, run_tool
+from tests.helpers import REPO, TINY_CONFIG, run_tool, save_tiny_checkpoint
 
 XATTEN_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_xatten_tiny_cocostuff.py')
 CLASSES = ('grass', 'sea', 'road', 'person')
@@ -24,18 +21,9 @@ CLASSES = ('grass', 'sea', 'road', 'person')
 def workspace(tmp_path_factory):
     """Tiny assets under data/tiny and checkpoints of randomly initialised tiny CoSegs."""
     root = tmp_path_factory.mktemp('onnx')
-    make_tiny_assets(str(root / 'data' / 'tiny'))
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        for name, config in (('prefix', TINY_CONFIG), ('xatten', XATTEN_CONFIG)):
-            torch.manual_seed(0)
-            model = MODELS.build(Config.fromfile(config).model)
-            model.init_weights()
-            torch.save(dict(state_dict=model.state_dict(),
-                            meta=dict(dataset_meta=dict(classes=CLASSES))), f'{name}.pth')
-    finally:
-        os.chdir(cwd)
+    for name, config in (('prefix', TINY_CONFIG), ('xatten', XATTEN_CONFIG)):
+        save_tiny_checkpoint(str(root), f'{name}.pth', config=config,
+                             meta=dict(dataset_meta=dict(classes=CLASSES)))
     return root
 
 

@@ -8,14 +8,11 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config
-from mmseg.registry import MODELS
 
 from coseg_mmseg.apis import init_model, segment
 from coseg_mmseg.datasets.vocabularies import VOCABULARIES
 from coseg_mmseg.testing import make_tiny_assets
-from tests.helpers import TINY_CONFIG
+from tests.helpers import TINY_CONFIG, save_tiny_checkpoint
 
 pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/tests.txt)')
 from gradio_client import Client, handle_file  # noqa: E402
@@ -36,14 +33,11 @@ def free_port() -> int:
 def served(tmp_path_factory):
     """The app on a tiny (random) CoSeg, served on a free localhost port."""
     root = tmp_path_factory.mktemp('web')
-    paths = make_tiny_assets(str(root / 'data' / 'tiny'))
+    save_tiny_checkpoint(str(root), 'tiny.pth')
+    paths = make_tiny_assets(str(root / 'data' / 'tiny'))  # made already: only the paths
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        torch.manual_seed(0)
-        built = MODELS.build(Config.fromfile(TINY_CONFIG).model)
-        built.init_weights()
-        torch.save(dict(state_dict=built.state_dict(), meta=dict()), 'tiny.pth')
         model = init_model(TINY_CONFIG, 'tiny.pth')
         image = os.path.join(str(root), paths['demo_image'])
         app = build_app(model, examples=[image], vocabulary=WORDS, preview=True)
