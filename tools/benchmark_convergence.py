@@ -30,6 +30,10 @@ REPO = os.path.dirname(HERE)
 CONFIGS = {
     'prefix': os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_convergence.py'),
     'xatten': os.path.join(REPO, 'configs/coseg/convergence/coseg_xatten_convergence.py'),
+    'prefix-set-matching': os.path.join(
+        REPO, 'configs/coseg/convergence/coseg_prefix_set-matching_convergence.py'),
+    'xatten-set-matching': os.path.join(
+        REPO, 'configs/coseg/convergence/coseg_xatten_set-matching_convergence.py'),
 }
 # Each ablation undoes one ingredient of the benchmark (cfg-options on the prefix config).
 SMALL_INPUT = 32  # 4 x 4 patches of 8 px: the tiny demo config's grid (64 px, 16 px patches)
@@ -229,7 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--root', default='work_dirs/convergence',
                         help='working folder: data/convergence and work_dirs/ go under it')
-    parser.add_argument('--configs', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument('--configs', nargs='+', default=['prefix', 'xatten'], choices=list(CONFIGS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--iters', type=int, help='training iterations (default: the config\'s)')
     parser.add_argument('--ablation', action='store_true',
