@@ -2,7 +2,7 @@
 # CoSeg-Prefix on it, evaluate it on the held-out scenes, segment a held-out scene and draw it.
 # make test: set up .venv and run the test suite.
 PY := .venv/bin/python
-DEMO_CONFIG := configs/coseg/convergence/coseg_prefix_convergence.py
+DEMO_CONFIG := configs/coseg/convergence/coseg_prefix_set-matching_convergence.py
 DEMO_DIR := work_dirs/demo
 DEMO_VOCAB := person,bicycle,car,bird,cat,dog,grass,road,sea,sky,tree,brick wall
 
