@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils.benchmarking import feed_verdict, load_config
+from coseg_mmseg.utils.benchmarking import cpu_model, feed_verdict, load_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PLAIN = 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff.py'
@@ -173,7 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     cv2.setNumThreads(0)  # as mmengine's Runner sets it before forking workers
     torch.set_num_threads(1)  # as torch's DataLoader sets it in each worker
-    print(f'cpu: {cpu_name()} ({os.cpu_count()} logical cores here)')
+    print(f'cpu: {cpu_model()} ({os.cpu_count()} logical cores here)')
     print(f'images: {args.images} (640x480 JPEG + PNG label)')
     with tempfile.TemporaryDirectory() as tmp:
         plain_root, pre_root = osp.join(tmp, 'coco'), osp.join(tmp, 'coco_224')
@@ -213,17 +213,6 @@ def main() -> None:
                                     ('preresized', pre_cfg, pre_root)):
                 rate = loader_images_per_s(cfg, root, workers, args.loader_batches)
                 print(f'{name}_loader_{workers}_workers_images_per_s: {rate:.1f}')
-
-
-def cpu_name() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return 'unknown'
 
 
 if __name__ == '__main__':

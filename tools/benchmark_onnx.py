@@ -15,7 +15,6 @@ Usage: python tools/benchmark_onnx.py [--sizes 224 352] [--repeats 5] [--threads
 """
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from mmseg.utils import register_all_modules
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx
 from coseg_mmseg.utils import retain_freed_memory
+from coseg_mmseg.utils.benchmarking import cpu_model
 
 CLIP_MEAN = [122.7709383, 116.7460125, 104.09373615]
 CLIP_STD = [68.5005327, 66.6321579, 70.32316305]
@@ -46,18 +46,6 @@ def coseg(mode: str) -> torch.nn.Module:
         data_preprocessor=dict(type='SegDataPreProcessor', mean=CLIP_MEAN, std=CLIP_STD,
                                bgr_to_rgb=True),
         test_cfg=ConfigDict(mode='whole'))).eval()
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux), else the architecture."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 def once(fn) -> float:

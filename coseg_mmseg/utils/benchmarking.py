@@ -6,6 +6,7 @@ the pure arithmetic of the per-config throughput table and of the data path's wo
 Nothing here builds a model: the tools build them from the shipped configs.
 """
 import math
+import platform
 import resource
 import statistics
 import time
@@ -273,3 +274,15 @@ def time_train_steps(model, optim_wrapper, data: dict, *, device: str, warmup: i
     for _ in range(warmup):
         once(step, device)
     return statistics.median(once(step, device) for _ in range(repeats)), flops
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else the architecture."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
