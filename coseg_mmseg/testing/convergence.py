@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT, TINY_VISION
+from .tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT, TINY_VISION, write_coco_stuff_split
 
 # The closed vocabulary: COCO-Stuff trainId -> (BGR colour, texture, natural name). Some pairs
 # share a hue and differ by texture only (sea / sky, grass / tree), so colour alone is not enough.
@@ -131,19 +131,10 @@ def make_convergence_cocostuff(root: str, *, num_train: int = 600, num_val: int 
 
     Training and validation scenes come from separate random streams of ``seed``.
     """
-    import cv2
     for split, count, stream in (('train2017', num_train, 0), ('val2017', num_val, 1)):
         rng = np.random.default_rng([seed, stream])
-        img_dir = os.path.join(root, 'images', split)
-        ann_dir = os.path.join(root, 'annotations', split)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
-        for i in range(count):
-            image, label = draw_convergence_scene(rng, size, size)
-            name = f'{i + 1:012d}'
-            cv2.imwrite(os.path.join(img_dir, name + '.jpg'), image,
-                        [cv2.IMWRITE_JPEG_QUALITY, 95])
-            cv2.imwrite(os.path.join(ann_dir, name + '_labelTrainIds.png'), label)
+        write_coco_stuff_split(root, split, (draw_convergence_scene(rng, size, size)
+                                             for _ in range(count)))
     return root
 
 

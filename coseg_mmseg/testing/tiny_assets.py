@@ -104,19 +104,26 @@ def _draw_scene(rng: np.random.Generator, height: int, width: int):
 def make_tiny_cocostuff(root: str, *, num_train: int = 16, num_val: int = 8, height: int = 72,
                         width: int = 88, seed: int = 0) -> str:
     """Write a tiny COCO-Stuff-164k tree under ``root`` and return ``root``."""
-    import cv2
     rng = np.random.default_rng(seed)
     for split, count in (('train2017', num_train), ('val2017', num_val)):
-        img_dir = os.path.join(root, 'images', split)
-        ann_dir = os.path.join(root, 'annotations', split)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
-        for i in range(count):
-            image, label = _draw_scene(rng, height, width)
-            name = f'{i + 1:012d}'
-            cv2.imwrite(os.path.join(img_dir, name + '.jpg'), image)
-            cv2.imwrite(os.path.join(ann_dir, name + '_labelTrainIds.png'), label)
+        write_coco_stuff_split(root, split, (_draw_scene(rng, height, width)
+                                             for _ in range(count)))
     return root
+
+
+def write_coco_stuff_split(root: str, split: str, scenes) -> None:
+    """Write (image BGR uint8, label uint8 trainIds) pairs as COCO-Stuff-164k's files of
+    ``split``: ``images/<split>/<id>.jpg`` and ``annotations/<split>/<id>_labelTrainIds.png``,
+    ids 1, 2, ... on 12 digits."""
+    import cv2
+    img_dir = os.path.join(root, 'images', split)
+    ann_dir = os.path.join(root, 'annotations', split)
+    os.makedirs(img_dir, exist_ok=True)
+    os.makedirs(ann_dir, exist_ok=True)
+    for i, (image, label) in enumerate(scenes):
+        name = f'{i + 1:012d}'
+        cv2.imwrite(os.path.join(img_dir, name + '.jpg'), image)  # cv2's JPEG quality: 95
+        cv2.imwrite(os.path.join(ann_dir, name + '_labelTrainIds.png'), label)
 
 
 def make_tiny_assets(out_dir: str, *, seed: int = 0) -> Dict[str, str]:
