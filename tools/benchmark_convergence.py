@@ -9,11 +9,15 @@ validation labels.
 
 Usage:
     python tools/benchmark_convergence.py [--root work_dirs/convergence] [--seeds 0 1 2]
-        [--configs prefix xatten] [--ablation] [--iters N] [--threads T]
+        [--configs prefix-set-matching xatten-set-matching | --recipes] [--ablation]
+        [--jobs J] [--threads T]
 
-``--ablation`` trains the prefix config once per variant, each undoing one ingredient of the
-benchmark (naming, resolution, data, loss, schedule) and tests the full model at several
-no-label thresholds: what held the earlier tiny runs back (docs/convergence.md).
+``--recipes`` runs the comparison of docs/convergence.md: every recipe (the paper's, the
+authors' released one, set matching with and without Dice) with both necks. ``--jobs 2``
+trains two runs side by side (give each ``--threads 1``). ``--ablation`` trains the paper's
+prefix config once per variant, each undoing one ingredient of the benchmark (naming,
+resolution, data) and tests the full model at several no-label thresholds: what held the
+earlier tiny runs back (docs/convergence.md).
 """
 import argparse
 import os
@@ -23,17 +27,19 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+# The recipes compared (docs/convergence.md), as config-name infixes: the paper's area-ranked
+# targets (no infix), the authors' released recipe, set matching without and with Dice.
+RECIPES = ('', 'authors-recipe', 'set-matching', 'set-matching-dice')
 CONFIGS = {
-    'prefix': os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_convergence.py'),
-    'xatten': os.path.join(REPO, 'configs/coseg/convergence/coseg_xatten_convergence.py'),
-    'prefix-set-matching': os.path.join(
-        REPO, 'configs/coseg/convergence/coseg_prefix_set-matching_convergence.py'),
-    'xatten-set-matching': os.path.join(
-        REPO, 'configs/coseg/convergence/coseg_xatten_set-matching_convergence.py'),
+    f'{neck}-{recipe}'.rstrip('-'): os.path.join(
+        REPO, 'configs/coseg/convergence',
+        f'coseg_{neck}_{recipe}_convergence.py'.replace('__', '_'))
+    for neck in ('prefix', 'xatten') for recipe in RECIPES
 }
 # Each ablation undoes one ingredient of the benchmark (cfg-options on the prefix config).
 SMALL_INPUT = 32  # 4 x 4 patches of 8 px: the tiny demo config's grid (64 px, 16 px patches)
@@ -99,17 +105,14 @@ def parse_test_log(text: str) -> Dict[str, float]:
 
 def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequence[str],
                    threads: Optional[int], thresholds: Sequence[float] = (0.3, ),
-                   iters: Optional[int] = None, reuse: bool = False) -> List[dict]:
+                   reuse: bool = False) -> List[dict]:
     """Train ``config`` with ``seed``; test the last checkpoint at each no-label threshold.
 
     With ``reuse``, a run already trained under the same tag and seed is only tested again.
     """
     work = os.path.join('work_dirs', f'{tag}_seed{seed}')
-    schedule = [] if iters is None else [
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-        f'param_scheduler.0.end={iters}', f'default_hooks.checkpoint.interval={iters}']
     train_cmd = [sys.executable, os.path.join(HERE, 'train.py'), config, '--work-dir', work,
-                 '--cfg-options', f'randomness.seed={seed}', *schedule, *options]
+                 '--cfg-options', f'randomness.seed={seed}', *options]
     os.makedirs(os.path.join(root, work), exist_ok=True)
     done = os.path.join(root, work, 'train_seconds.txt')
     if reuse and os.path.isfile(done):  # trained by an earlier call with the same command
@@ -197,6 +200,66 @@ def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -
         os.chdir(cwd)
 
 
+def class_report(root: str, config: str, checkpoint: str) -> List[dict]:
+    """Print, per class, how the slots find and draw it on the held-out scenes.
+
+    For each class: the scenes holding it, how often some slot names it there (found), how
+    many scenes without it have a slot naming it (false), and the IoU with the class of the
+    union of the masks (probability > 0.5) of the slots naming it, over the scenes where it
+    is found. Unlike :func:`slot_report`, nothing here depends on the target assignment.
+    """
+    import cv2
+    import numpy as np
+    import torch
+    from coseg_mmseg.apis import init_model, slot_predictions
+    from coseg_mmseg.testing.convergence import CONVERGENCE_IDS
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        model = init_model(config, checkpoint, device='cpu')
+        names = tuple(model.cfg.model.test_vocabulary)
+        lut = np.full(256, 255, np.int64)
+        lut[list(CONVERGENCE_IDS)] = np.arange(len(CONVERGENCE_IDS))
+        folder = 'data/convergence/coco_stuff164k'
+        files = sorted(os.listdir(os.path.join(folder, 'images/val2017')))
+        stats = [dict(scenes=0, found=0, false=0, iou=[]) for _ in names]
+        for file in files:
+            gt = lut[cv2.imread(os.path.join(folder, 'annotations/val2017',
+                                             file[:-4] + '_labelTrainIds.png'), 0)]
+            with torch.no_grad():
+                slots = slot_predictions(model, os.path.join(folder, 'images/val2017', file),
+                                         names)
+            masks = {}  # class index -> union of the masks of the slots naming it
+            for slot in slots:
+                label = slot['labels'][0][0]
+                if label in names:
+                    mask = cv2.resize(slot['mask'], gt.shape[::-1]) > 0.5
+                    index = names.index(label)
+                    masks[index] = masks.get(index, False) | mask
+            for index, st in enumerate(stats):
+                truth = gt == index
+                if not truth.any():
+                    st['false'] += index in masks
+                    continue
+                st['scenes'] += 1
+                if index in masks:
+                    st['found'] += 1
+                    st['iou'].append((masks[index] & truth).sum() / (masks[index] | truth).sum())
+        print(f'\nclasses of {os.path.relpath(config, REPO)} ({checkpoint}) on {len(files)} '
+              f'held-out scenes: class | scenes | found | false | mask IoU where found')
+        rows = []
+        for name, st in zip(names, stats):
+            found = 100 * st['found'] / max(st['scenes'], 1)
+            iou = 100 * float(np.mean(st['iou'])) if st['iou'] else None
+            print(f'  {name:>12} | {st["scenes"]:>4} | {found:5.1f} % | {st["false"]:>3} | '
+                  f'{"-" if iou is None else f"{iou:.1f}"}', flush=True)
+            rows.append(dict(name=name, scenes=st['scenes'], found=found, false=st['false'],
+                             iou=iou))
+        return rows
+    finally:
+        os.chdir(cwd)
+
+
 def load_average() -> str:
     """The 1-minute load average of the machine (other processes share its cores)."""
     try:
@@ -233,12 +296,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--root', default='work_dirs/convergence',
                         help='working folder: data/convergence and work_dirs/ go under it')
-    parser.add_argument('--configs', nargs='+', default=['prefix', 'xatten'], choices=list(CONFIGS))
+    parser.add_argument('--configs', nargs='+', default=['prefix-set-matching',
+                                                         'xatten-set-matching'],
+                        choices=list(CONFIGS))
+    parser.add_argument('--recipes', action='store_true',
+                        help='every recipe with both necks: the comparison table')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    parser.add_argument('--iters', type=int, help='training iterations (default: the config\'s)')
     parser.add_argument('--ablation', action='store_true',
                         help='the ablation table instead (prefix config, first seed)')
     parser.add_argument('--data-seed', type=int, default=0)
+    parser.add_argument('--jobs', type=int, default=1, help='runs trained side by side')
     parser.add_argument('--threads', type=int, help='OMP_NUM_THREADS of the runs')
     parser.add_argument('--reuse', action='store_true',
                         help='test again the runs already trained under ROOT instead of '
@@ -251,7 +318,8 @@ def main() -> None:
     start = time.perf_counter()
     make_convergence_assets(os.path.join(root, 'data', 'convergence'), seed=args.data_seed)
     print(f'data and CLIPs ready in {time.perf_counter() - start:.0f} s; cores: '
-          f'{os.cpu_count()}, load average at start: {load_average()}', flush=True)
+          f'{os.cpu_count()}, jobs: {args.jobs}, threads: {args.threads}, load average at '
+          f'start: {load_average()}', flush=True)
     rows = []
     if args.ablation:
         for name, options in ABLATIONS.items():
@@ -260,7 +328,7 @@ def main() -> None:
             tag = 'prefix' if not options else 'ablation_' + re.sub(
                 r'\W+', '-', name.split(' (')[0]).strip('-')
             new = train_and_test(root, CONFIGS['prefix'], tag, args.seeds[0], options,
-                                 args.threads, thresholds, args.iters, reuse=args.reuse)
+                                 args.threads, thresholds, reuse=args.reuse)
             for r in new:
                 r['tag'] = name
             print_rows(new)
@@ -268,14 +336,21 @@ def main() -> None:
             if name == 'benchmark':
                 slot_report(root, CONFIGS['prefix'], new[0]['checkpoint'])
     else:
-        for key in args.configs:
-            for seed in args.seeds:
-                new = train_and_test(root, CONFIGS[key], key, seed, [], args.threads,
-                                     iters=args.iters, reuse=args.reuse)
-                print_rows(new)
+        keys = list(CONFIGS) if args.recipes else args.configs
+        runs = [(key, seed) for key in keys for seed in args.seeds]
+
+        def one(run: Tuple[str, int]) -> List[dict]:
+            new = train_and_test(root, CONFIGS[run[0]], run[0], run[1], [], args.threads,
+                                 reuse=args.reuse)
+            print_rows(new)
+            return new
+
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for new in pool.map(one, runs):
                 rows += new
-                if seed == args.seeds[0]:
-                    slot_report(root, CONFIGS[key], new[0]['checkpoint'])
+        for key in keys:
+            first = next(r for r in rows if r['tag'] == key)
+            class_report(root, CONFIGS[key], first['checkpoint'])
     print(f'\nload average at the end: {load_average()}\n')
     print_rows(rows)
     summarise(rows)

@@ -1,28 +1,28 @@
 """Regression guard: CoSeg learns the convergence benchmark through tools/train.py and test.py.
 
 A short version of ``tools/benchmark_convergence.py``: fewer scenes (240 / 30) and
-iterations (150) than the benchmark, the same configs, data generator and text tower. Measured
-on the shared 2-core machine (one thread): this run reached mIoU 18.3 with slot 0 naming its
-target on 83 % of the held-out scenes; the same run with the mask loss switched off
-(``loss_decode.mask_weight=0``) reached 14.0 — the bound of 16 sits between, a thin margin:
-the recipe itself is held near 30 by its area-ranked targets (docs/convergence.md), so a
-short run cannot be far above a broken one. A run that does not learn to name (slot 0 below
-50 %) or names classes absent from every label (spurious) fails too.
+iterations (150) than the benchmark, with the set-matching config, the data generator and the
+text tower of the benchmark. Measured on the shared 2-core machine (one thread, seed 0): this
+run reached mIoU 28.2; the same run broken reached 17.7 with the paper's area-ranked targets
+instead of set matching (``target_assignment=area``), 10.2 without the mask loss
+(``loss_decode.mask_weight=0``), 6.0 without the naming loss (``lang_weight=0``). The bound of
+22 sits between. A run naming classes absent from every label (spurious) fails too.
 """
 import os
 
 import pytest
 
-from coseg_mmseg.testing.convergence import make_convergence_assets
+from coseg_mmseg.testing.convergence import CONVERGENCE_NAMES, make_convergence_assets
 from tests.helpers import REPO, run_tool
 
-CONFIG = os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_convergence.py')
+CONFIG = os.path.join(REPO,
+                      'configs/coseg/convergence/coseg_prefix_set-matching_convergence.py')
 ITERS = 150
 SHORT = ['--cfg-options', f'train_cfg.max_iters={ITERS}', f'train_cfg.val_interval={ITERS}',
          f'param_scheduler.0.end={ITERS}', f'default_hooks.checkpoint.interval={ITERS}',
          'default_hooks.logger.interval=50', 'randomness.seed=0']
-MIOU_BOUND = 16.0
-TARGET_BOUND = 50.0
+MIOU_BOUND = 22.0
+FOUND_BOUND = 48.0
 
 
 @pytest.fixture(scope='module')
@@ -42,28 +42,54 @@ def load_tool():
     return tool
 
 
-def short_run(root, *options: str) -> tuple:
-    """Train ITERS iterations, test the checkpoint.
-
-    Returns:
-        The parsed IoUMetric results and the per-slot report on the held-out scenes.
-    """
-    tool = load_tool()
-    work = f'wd{len(os.listdir(root))}'
-    train = run_tool('train.py', CONFIG, '--work-dir', work, *SHORT, *options, cwd=str(root))
-    assert train.returncode == 0, train.stdout[-4000:]
-    test = run_tool('test.py', CONFIG, f'{work}/iter_{ITERS}.pth', '--work-dir', work + 't',
-                    *(['--cfg-options', *options] if options else []), cwd=str(root))
-    assert test.returncode == 0, test.stdout[-4000:]
-    slots = tool.slot_report(str(root), CONFIG, f'{work}/iter_{ITERS}.pth', num_images=30)
-    return tool.parse_test_log(test.stdout), slots
-
-
 def test_short_convergence_run_learns(benchmark_root):
-    scores, slots = short_run(benchmark_root)
+    """Train ITERS iterations with tools/train.py, test the checkpoint with tools/test.py."""
+    train = run_tool('train.py', CONFIG, '--work-dir', 'short', *SHORT, cwd=str(benchmark_root))
+    assert train.returncode == 0, train.stdout[-4000:]
+    test = run_tool('test.py', CONFIG, f'short/iter_{ITERS}.pth', '--work-dir', 'short_test',
+                    cwd=str(benchmark_root))
+    assert test.returncode == 0, test.stdout[-4000:]
+    tool = load_tool()
+    scores = tool.parse_test_log(test.stdout)
     assert scores['miou'] >= MIOU_BOUND, scores
     assert scores['spurious'] == 0, scores
-    assert slots[0]['target'] >= TARGET_BOUND, slots  # the first slot names the largest class
+    # Per class, how often a slot names it where it is (found: 58 % on average here; 39 with
+    # area-ranked targets, 21 without the naming loss).
+    classes = tool.class_report(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth')
+    assert [c['name'] for c in classes] == list(CONVERGENCE_NAMES)
+    assert all(c['scenes'] > 0 for c in classes), classes  # 30 scenes hold every class
+    assert sum(c['found'] for c in classes) / len(classes) >= FOUND_BOUND, classes
+
+
+def test_every_recipe_has_a_config_per_neck_differing_only_in_its_recipe():
+    """The comparison's configs (``--recipes``) exist for both necks and differ from the
+    paper's config of their neck only where their recipe says."""
+    from mmengine.config import Config
+    tool = load_tool()
+    assert len(tool.CONFIGS) == 2 * len(tool.RECIPES) == 8
+    paper = {neck: Config.fromfile(tool.CONFIGS[neck]) for neck in ('prefix', 'xatten')}
+    assert paper['xatten'].model.neck.mode == 'xatten'
+    assert paper['prefix'].model.neck.get('mode', 'prefix') == 'prefix'
+    for key, path in tool.CONFIGS.items():
+        neck = key.split('-')[0]
+        cfg, base = Config.fromfile(path), paper[neck]
+        head, base_head = cfg.model.decode_head, base.model.decode_head
+        if key == 'xatten-authors-recipe':  # the authors' xatten neck learns its positions
+            assert cfg.model.neck == dict(base.model.neck, positions='learned')
+        else:
+            assert cfg.model.neck == base.model.neck, key
+        assert cfg.train_cfg.max_iters == base.train_cfg.max_iters, key
+        assert (head.channels, head.cond_channels) == (base_head.channels,
+                                                        base_head.cond_channels), key
+        assert head.get('target_assignment', 'area') == (
+            'hungarian' if 'set-matching' in key else 'area'), key
+        assert head.loss_decode.get('dice_weight', 0.0) == (
+            0.18 if 'dice' in key or 'authors' in key else 0.0), key
+        assert head.get('inference_rule', 'paper') == ('authors' if 'authors' in key
+                                                        else 'paper'), key
+        if 'authors' not in key:
+            assert cfg.optim_wrapper == base.optim_wrapper, key
+            assert cfg.param_scheduler == base.param_scheduler, key
 
 
 def test_parse_test_log_separates_present_and_spurious_classes():
