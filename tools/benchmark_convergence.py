@@ -22,7 +22,6 @@ earlier tiny runs back (docs/convergence.md).
 import argparse
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -69,12 +68,14 @@ def run(cmd: List[str], cwd: str, log: str, threads: Optional[int]) -> Tuple[flo
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
     if threads:
         env['OMP_NUM_THREADS'] = env['MKL_NUM_THREADS'] = str(threads)
-    start, usage = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
     with open(log, 'w') as f:
-        code = subprocess.call(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env)
+        # This child's own usage (RUSAGE_CHILDREN would also count runs beside it, --jobs).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    cpu = usage.ru_utime + usage.ru_stime
     if code:
         with open(log) as f:
             tail = f.read()[-3000:]
