@@ -2,11 +2,10 @@
 
 A short version of ``tools/benchmark_convergence.py``: fewer scenes (240 / 30) and
 iterations (300) than the benchmark, with the set-matching config, the data generator and the
-text tower of the benchmark. Measured on the shared 2-core machine (one thread, seed 0): this
-run reached mIoU 44.8; the same run broken reached 21.9 with the paper's area-ranked targets
-instead of set matching (``target_assignment=area``), 10.9 without the mask loss
-(``loss_decode.mask_weight=0``), 9.9 without the naming loss (``lang_weight=0``). The bound of
-33 sits between. A run naming classes absent from every label (spurious) fails too.
+text tower of the benchmark. The bounds sit between this run and the same run broken on
+purpose (the paper's area-ranked targets, no mask loss, no naming loss): the values measured
+and their commands are in docs/benchmarks/convergence_guard_cpu.txt. A run naming classes
+absent from every label (spurious) fails too.
 """
 import os
 
@@ -53,8 +52,7 @@ def test_short_convergence_run_learns(benchmark_root):
     scores = tool.parse_test_log(test.stdout)
     assert scores['miou'] >= MIOU_BOUND, scores
     assert scores['spurious'] == 0, scores
-    # Per class, how often a slot names it where it is (found: 67 % on average here; 48 with
-    # area-ranked targets, 25 without the naming loss).
+    # Per class, how often a slot names it where it is: low with broken targets or naming.
     classes = tool.class_report(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth')
     assert [c['name'] for c in classes] == list(CONVERGENCE_NAMES)
     assert all(c['scenes'] > 0 for c in classes), classes  # 30 scenes hold every class
