@@ -143,13 +143,15 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
     return rows
 
 
-def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -> List[dict]:
-    """Print, per slot, how it names and draws on the held-out scenes.
+def held_out_slots(root: str, config: str, checkpoint: str,
+                   num_images: Optional[int] = None) -> Tuple[tuple, list]:
+    """The trained model's slots on the held-out scenes of ROOT/data/convergence.
 
-    Slot k's training target is the k-th largest class of the image (or "unlabeled"). For
-    each slot: how often its best label is that target, how often it names a class present
-    in the image, and the IoU of its mask (probability > 0.5, at the label's size) with the
-    class it names, averaged over the slots naming a present class.
+    Returns:
+        The vocabulary (class names, index i = label i) and, per scene, its label map (H, W)
+        of class indices (255: none) and its slots as ``(label index, mask)`` pairs: the
+        index of the slot's best label (``len(names)`` for "unlabeled") and its mask
+        (probability > 0.5) at the label map's size.
     """
     import cv2
     import numpy as np
@@ -165,40 +167,54 @@ def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -
         lut[list(CONVERGENCE_IDS)] = np.arange(len(CONVERGENCE_IDS))
         folder = 'data/convergence/coco_stuff164k'
         files = sorted(os.listdir(os.path.join(folder, 'images/val2017')))[:num_images]
-        stats = None
+        scenes = []
         for file in files:
             gt = lut[cv2.imread(os.path.join(folder, 'annotations/val2017',
                                              file[:-4] + '_labelTrainIds.png'), 0)]
-            classes, areas = np.unique(gt[gt < 255], return_counts=True)
-            ranked = list(classes[np.argsort(-areas, kind='stable')])
             with torch.no_grad():
                 slots = slot_predictions(model, os.path.join(folder, 'images/val2017', file),
                                          names)
-            if stats is None:
-                stats = [dict(target=0, present=0, iou=[]) for _ in slots]
-            for k, slot in enumerate(slots):
-                label = slot['labels'][0][0]
-                index = names.index(label) if label in names else len(names)
-                target = ranked[k] if k < len(ranked) else len(names)
-                stats[k]['target'] += index == target
-                if index in ranked:
-                    stats[k]['present'] += 1
-                    mask = cv2.resize(slot['mask'], gt.shape[::-1]) > 0.5
-                    truth = gt == index
-                    stats[k]['iou'].append((mask & truth).sum() / max((mask | truth).sum(), 1))
-        print(f'\nslots of {os.path.relpath(config, REPO)} ({checkpoint}) on {len(files)} '
-              f'held-out scenes: slot | names its target | names a present class | mask IoU '
-              f'with the class it names')
-        for k, st in enumerate(stats):
-            iou = f'{100 * np.mean(st["iou"]):.1f}' if st['iou'] else '-'
-            print(f'  {k:>4} | {100 * st["target"] / len(files):5.1f} % | '
-                  f'{100 * st["present"] / len(files):5.1f} % | {iou}', flush=True)
-        return [dict(target=100 * st['target'] / len(files),
-                     present=100 * st['present'] / len(files),
-                     iou=100 * float(np.mean(st['iou'])) if st['iou'] else None)
-                for st in stats]
+            scenes.append((gt, [(names.index(slot['labels'][0][0])
+                                 if slot['labels'][0][0] in names else len(names),
+                                 cv2.resize(slot['mask'], gt.shape[::-1]) > 0.5)
+                                for slot in slots]))
+        return names, scenes
     finally:
         os.chdir(cwd)
+
+
+def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -> List[dict]:
+    """Print, per slot, how it names and draws on the held-out scenes.
+
+    Slot k's training target is the k-th largest class of the image (or "unlabeled"). For
+    each slot: how often its best label is that target, how often it names a class present
+    in the image, and the IoU of its mask (probability > 0.5, at the label's size) with the
+    class it names, averaged over the slots naming a present class.
+    """
+    import numpy as np
+    names, scenes = held_out_slots(root, config, checkpoint, num_images)
+    stats = [dict(target=0, present=0, iou=[]) for _ in scenes[0][1]]
+    for gt, slots in scenes:
+        classes, areas = np.unique(gt[gt < 255], return_counts=True)
+        ranked = list(classes[np.argsort(-areas, kind='stable')])
+        for k, (index, mask) in enumerate(slots):
+            target = ranked[k] if k < len(ranked) else len(names)
+            stats[k]['target'] += index == target
+            if index in ranked:
+                stats[k]['present'] += 1
+                truth = gt == index
+                stats[k]['iou'].append((mask & truth).sum() / max((mask | truth).sum(), 1))
+    print(f'\nslots of {os.path.relpath(config, REPO)} ({checkpoint}) on {len(scenes)} '
+          f'held-out scenes: slot | names its target | names a present class | mask IoU '
+          f'with the class it names')
+    for k, st in enumerate(stats):
+        iou = f'{100 * np.mean(st["iou"]):.1f}' if st['iou'] else '-'
+        print(f'  {k:>4} | {100 * st["target"] / len(scenes):5.1f} % | '
+              f'{100 * st["present"] / len(scenes):5.1f} % | {iou}', flush=True)
+    return [dict(target=100 * st['target'] / len(scenes),
+                 present=100 * st['present'] / len(scenes),
+                 iou=100 * float(np.mean(st['iou'])) if st['iou'] else None)
+            for st in stats]
 
 
 def class_report(root: str, config: str, checkpoint: str) -> List[dict]:
@@ -209,56 +225,34 @@ def class_report(root: str, config: str, checkpoint: str) -> List[dict]:
     union of the masks (probability > 0.5) of the slots naming it, over the scenes where it
     is found. Unlike :func:`slot_report`, nothing here depends on the target assignment.
     """
-    import cv2
     import numpy as np
-    import torch
-    from coseg_mmseg.apis import init_model, slot_predictions
-    from coseg_mmseg.testing.convergence import CONVERGENCE_IDS
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        model = init_model(config, checkpoint, device='cpu')
-        names = tuple(model.cfg.model.test_vocabulary)
-        lut = np.full(256, 255, np.int64)
-        lut[list(CONVERGENCE_IDS)] = np.arange(len(CONVERGENCE_IDS))
-        folder = 'data/convergence/coco_stuff164k'
-        files = sorted(os.listdir(os.path.join(folder, 'images/val2017')))
-        stats = [dict(scenes=0, found=0, false=0, iou=[]) for _ in names]
-        for file in files:
-            gt = lut[cv2.imread(os.path.join(folder, 'annotations/val2017',
-                                             file[:-4] + '_labelTrainIds.png'), 0)]
-            with torch.no_grad():
-                slots = slot_predictions(model, os.path.join(folder, 'images/val2017', file),
-                                         names)
-            masks = {}  # class index -> union of the masks of the slots naming it
-            for slot in slots:
-                label = slot['labels'][0][0]
-                if label in names:
-                    mask = cv2.resize(slot['mask'], gt.shape[::-1]) > 0.5
-                    index = names.index(label)
-                    masks[index] = masks.get(index, False) | mask
-            for index, st in enumerate(stats):
-                truth = gt == index
-                if not truth.any():
-                    st['false'] += index in masks
-                    continue
-                st['scenes'] += 1
-                if index in masks:
-                    st['found'] += 1
-                    st['iou'].append((masks[index] & truth).sum() / (masks[index] | truth).sum())
-        print(f'\nclasses of {os.path.relpath(config, REPO)} ({checkpoint}) on {len(files)} '
-              f'held-out scenes: class | scenes | found | false | mask IoU where found')
-        rows = []
-        for name, st in zip(names, stats):
-            found = 100 * st['found'] / max(st['scenes'], 1)
-            iou = 100 * float(np.mean(st['iou'])) if st['iou'] else None
-            print(f'  {name:>12} | {st["scenes"]:>4} | {found:5.1f} % | {st["false"]:>3} | '
-                  f'{"-" if iou is None else f"{iou:.1f}"}', flush=True)
-            rows.append(dict(name=name, scenes=st['scenes'], found=found, false=st['false'],
-                             iou=iou))
-        return rows
-    finally:
-        os.chdir(cwd)
+    names, scenes = held_out_slots(root, config, checkpoint)
+    stats = [dict(scenes=0, found=0, false=0, iou=[]) for _ in names]
+    for gt, slots in scenes:
+        masks = {}  # class index -> union of the masks of the slots naming it
+        for index, mask in slots:
+            if index < len(names):
+                masks[index] = masks.get(index, False) | mask
+        for index, st in enumerate(stats):
+            truth = gt == index
+            if not truth.any():
+                st['false'] += index in masks
+                continue
+            st['scenes'] += 1
+            if index in masks:
+                st['found'] += 1
+                st['iou'].append((masks[index] & truth).sum() / (masks[index] | truth).sum())
+    print(f'\nclasses of {os.path.relpath(config, REPO)} ({checkpoint}) on {len(scenes)} '
+          f'held-out scenes: class | scenes | found | false | mask IoU where found')
+    rows = []
+    for name, st in zip(names, stats):
+        found = 100 * st['found'] / max(st['scenes'], 1)
+        iou = 100 * float(np.mean(st['iou'])) if st['iou'] else None
+        print(f'  {name:>12} | {st["scenes"]:>4} | {found:5.1f} % | {st["false"]:>3} | '
+              f'{"-" if iou is None else f"{iou:.1f}"}', flush=True)
+        rows.append(dict(name=name, scenes=st['scenes'], found=found, false=st['false'],
+                         iou=iou))
+    return rows
 
 
 def load_average() -> str:
