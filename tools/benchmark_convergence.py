@@ -252,7 +252,28 @@ def class_report(root: str, config: str, checkpoint: str) -> List[dict]:
               f'{"-" if iou is None else f"{iou:.1f}"}', flush=True)
         rows.append(dict(name=name, scenes=st['scenes'], found=found, false=st['false'],
                          iou=iou))
+    crowded = crowded_summary(scenes)
+    if crowded['scenes']:
+        print(f'  scenes holding more classes than the {crowded["slots"]} slots: '
+              f'{crowded["scenes"]}, {crowded["classes"]:.1f} classes each, '
+              f'{crowded["named"]:.1f} of them named', flush=True)
     return rows
+
+
+def crowded_summary(scenes: list) -> dict:
+    """Over the scenes of :func:`held_out_slots` holding more classes than there are slots:
+    their number, and the mean number of classes each holds and of those some slot names."""
+    import numpy as np
+    slots = len(scenes[0][1])
+    classes, named = [], []
+    for gt, scene_slots in scenes:
+        present = set(np.unique(gt[gt < 255]).tolist())
+        if len(present) > slots:
+            classes.append(len(present))
+            named.append(len(present & {index for index, _ in scene_slots}))
+    return dict(slots=slots, scenes=len(classes),
+                classes=float(np.mean(classes)) if classes else 0.0,
+                named=float(np.mean(named)) if named else 0.0)
 
 
 def load_average() -> str:

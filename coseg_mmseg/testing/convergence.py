@@ -6,6 +6,7 @@ Scenes of textured "stuff" regions and occluding "things" of varied size, drawn 
 and a tiny CLIP saved with ``save_pretrained`` whose text tower was trained to tell the class
 prompts apart, so that the class names can be told apart through the real text-encoder path.
 """
+import itertools
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -38,6 +39,8 @@ CONVERGENCE_NAMES = tuple(CONVERGENCE_CLASSES[i][2] for i in CONVERGENCE_IDS)
 
 # The tiny CLIP of the benchmark: 8 px patches, so that masks can follow object outlines.
 CONVERGENCE_VISION = dict(TINY_VISION, image_size=128, patch_size=8)
+# The benchmark's configs give the model 8 slots; a crowded held-out scene holds more classes.
+CROWDED_MIN_CLASSES = 9
 # Prompt templates of the text-tower training; the first is the text encoder's.
 CAPTION_TEMPLATES = ('a photo of a {}.', 'a picture of a {}.', 'a {} in the scene.',
                      'there is a {} here.', 'an image with a {}.', '{}')
@@ -67,9 +70,12 @@ def _texture(kind: str, height: int, width: int, rng: np.random.Generator) -> np
     raise ValueError(f'unknown texture {kind!r}')
 
 
-def _stuff_layout(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """(H, W) trainIds of 1-3 stuff regions split by wavy horizontal boundaries."""
-    count = int(rng.choice([1, 2, 2, 3, 3]))
+def _stuff_layout(rng: np.random.Generator, height: int, width: int,
+                  count: Optional[int] = None) -> np.ndarray:
+    """(H, W) trainIds of ``count`` (default: 1-3 at random) stuff regions split by wavy
+    horizontal boundaries."""
+    if count is None:
+        count = int(rng.choice([1, 2, 2, 3, 3]))
     classes = rng.choice(list(CONVERGENCE_STUFF), size=count, replace=False)
     label = np.full((height, width), classes[0], dtype=np.uint8)
     cuts = np.sort(rng.uniform(0.2, 0.8, size=count - 1)) * height
@@ -104,37 +110,66 @@ def _thing_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray
     return mask.astype(bool)
 
 
+def _paint(label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """BGR image (H, W, 3) uint8 of a trainId map: every region textured, with its own
+    brightness and phase, plus noise."""
+    image = np.zeros(label.shape + (3, ), np.float32)
+    for cls in np.unique(label):
+        colour, kind, _ = CONVERGENCE_CLASSES[int(cls)]
+        where = label == cls
+        pattern = _texture(kind, *label.shape, rng) * rng.uniform(0.85, 1.15)
+        image[where] = np.asarray(colour, np.float32) * pattern[where][:, None]
+    image += rng.normal(0, 6, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
 def draw_convergence_scene(rng: np.random.Generator, height: int = 128, width: int = 128,
                            max_things: int = 5) -> Tuple[np.ndarray, np.ndarray]:
     """One scene: BGR image (H, W, 3) uint8 and its COCO-Stuff trainId map (H, W) uint8.
 
     1-3 stuff regions, then 1-``max_things`` things (classes may repeat) drawn in turn, later
-    ones occluding earlier ones; every region is textured, with its own brightness and phase.
-    Classes occluded away are simply absent from the label map.
+    ones occluding earlier ones. Classes occluded away are simply absent from the label map.
     """
     label = _stuff_layout(rng, height, width)
     for _ in range(int(rng.integers(1, max_things + 1))):
         label[_thing_mask(rng, height, width)] = rng.choice(list(CONVERGENCE_THINGS))
-    image = np.zeros((height, width, 3), np.float32)
-    for cls in np.unique(label):
-        colour, kind, _ = CONVERGENCE_CLASSES[int(cls)]
-        where = label == cls
-        pattern = _texture(kind, height, width, rng) * rng.uniform(0.85, 1.15)
-        image[where] = np.asarray(colour, np.float32) * pattern[where][:, None]
-    image += rng.normal(0, 6, image.shape)
-    return np.clip(image, 0, 255).astype(np.uint8), label
+    return _paint(label, rng), label
+
+
+def draw_crowded_scene(rng: np.random.Generator, height: int = 128, width: int = 128,
+                       min_classes: int = CROWDED_MIN_CLASSES,
+                       min_area: float = 0.005) -> Tuple[np.ndarray, np.ndarray]:
+    """A scene holding more classes than the benchmark's slots, as :func:`draw_convergence_scene`.
+
+    3 stuff regions and one thing of each thing class in random order, drawn again until at
+    least ``min_classes`` classes each cover ``min_area`` of the image.
+    """
+    while True:
+        label = _stuff_layout(rng, height, width, count=3)
+        for cls in rng.permutation(list(CONVERGENCE_THINGS)):
+            label[_thing_mask(rng, height, width)] = cls
+        areas = np.unique(label, return_counts=True)[1]
+        if (areas >= min_area * label.size).sum() >= min_classes:
+            return _paint(label, rng), label
 
 
 def make_convergence_cocostuff(root: str, *, num_train: int = 600, num_val: int = 100,
-                               size: int = 128, seed: int = 0) -> str:
+                               num_crowded_val: Optional[int] = None, size: int = 128,
+                               seed: int = 0) -> str:
     """Write the benchmark's scenes under ``root`` in COCO-Stuff-164k's layout; return ``root``.
 
-    Training and validation scenes come from separate random streams of ``seed``.
+    Training, validation and crowded validation scenes (:func:`draw_crowded_scene`; default
+    ``num_val // 10`` of them, after the others) come from separate random streams of
+    ``seed``, so the count of one part leaves the scenes of the others unchanged.
     """
-    for split, count, stream in (('train2017', num_train, 0), ('val2017', num_val, 1)):
-        rng = np.random.default_rng([seed, stream])
-        write_coco_stuff_split(root, split, (draw_convergence_scene(rng, size, size)
-                                             for _ in range(count)))
+    if num_crowded_val is None:
+        num_crowded_val = num_val // 10
+    rngs = [np.random.default_rng([seed, stream]) for stream in (0, 1, 3)]
+    write_coco_stuff_split(root, 'train2017', (draw_convergence_scene(rngs[0], size, size)
+                                               for _ in range(num_train)))
+    write_coco_stuff_split(root, 'val2017', itertools.chain(
+        (draw_convergence_scene(rngs[1], size, size) for _ in range(num_val)),
+        (draw_crowded_scene(rngs[2], size, size) for _ in range(num_crowded_val))))
     return root
 
 
@@ -215,7 +250,8 @@ def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600
     """The benchmark's data and CLIPs under ``out_dir`` (idempotent: what exists is kept).
 
     ``clip``: text tower trained on the class prompts; ``clip_random_text``: the same CLIP
-    with its random text tower (the ablation of naming).
+    with its random text tower (the ablation of naming). Scenes already there with other
+    counts (other arguments, or an older version without crowded scenes) are refused.
     """
     paths = dict(coco_stuff=os.path.join(out_dir, 'coco_stuff164k'),
                  clip=os.path.join(out_dir, 'clip'),
@@ -224,6 +260,12 @@ def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600
     if not os.path.isdir(os.path.join(paths['coco_stuff'], 'annotations')):
         make_convergence_cocostuff(paths['coco_stuff'], num_train=num_train, num_val=num_val,
                                    seed=seed)
+    for split, count in (('train2017', num_train), ('val2017', num_val + num_val // 10)):
+        folder = os.path.join(paths['coco_stuff'], 'images', split)
+        found = len(os.listdir(folder)) if os.path.isdir(folder) else 0
+        if found != count:
+            raise ValueError(f'{folder} holds {found} scenes, not the {count} this benchmark '
+                             f'writes: delete {paths["coco_stuff"]} and run again')
     if not os.path.isfile(os.path.join(paths['clip'], 'config.json')):
         make_convergence_clip(paths['clip'], seed=seed)
     if not os.path.isfile(os.path.join(paths['clip_random_text'], 'config.json')):
@@ -249,7 +291,7 @@ def write_demo_scene(path: str, *, seed: int = 0, scale: int = 3) -> str:
     return path
 
 
-__all__ = ['CONVERGENCE_IDS', 'CONVERGENCE_NAMES', 'CONVERGENCE_VISION', 'TINY_PROJECTION_DIM',
-           'TINY_TEXT', 'draw_convergence_scene', 'make_convergence_assets',
-           'make_convergence_clip', 'make_convergence_cocostuff', 'train_text_tower',
-           'write_demo_scene']
+__all__ = ['CONVERGENCE_IDS', 'CONVERGENCE_NAMES', 'CONVERGENCE_VISION', 'CROWDED_MIN_CLASSES',
+           'TINY_PROJECTION_DIM', 'TINY_TEXT', 'draw_convergence_scene', 'draw_crowded_scene',
+           'make_convergence_assets', 'make_convergence_clip', 'make_convergence_cocostuff',
+           'train_text_tower', 'write_demo_scene']

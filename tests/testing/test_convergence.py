@@ -3,11 +3,15 @@ import os
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from coseg_mmseg.testing.convergence import (CONVERGENCE_CLASSES, CONVERGENCE_IDS, CONVERGENCE_NAMES,
-                                             draw_convergence_scene, make_convergence_clip,
-                                             make_convergence_cocostuff)
+                                             draw_convergence_scene, make_convergence_assets,
+                                             make_convergence_clip, make_convergence_cocostuff)
+from tests.helpers import REPO
+
+CONFIG = os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_set-matching_convergence.py')
 
 
 def test_scenes_are_in_cocostuff_layout_seeded_and_rich(tmp_path):
@@ -58,12 +62,33 @@ def test_scenes_are_textured_not_flat():
     assert checked >= 10
 
 
-def test_scenes_sometimes_hold_more_classes_than_the_slots():
-    rng = np.random.default_rng(0)
-    counts = [len(np.unique(draw_convergence_scene(rng)[1]))
-              for _ in range(200)]
-    assert sum(c > 6 for c in counts) >= 5  # the configs' 6 slots
-    assert sum(c <= 6 for c in counts) >= 150
+def test_held_out_scenes_sometimes_hold_more_classes_than_the_slots(tmp_path):
+    """The last tenth of the validation scenes is crowded: more classes than the configs'
+    slots, each class visible; the scenes before them are those of a run without them."""
+    from mmengine.config import Config
+    slots = Config.fromfile(CONFIG).model.neck.num_slots
+    root = make_convergence_cocostuff(str(tmp_path / 'a'), num_train=1, num_val=30, seed=3)
+    files = sorted(os.listdir(os.path.join(root, 'annotations/val2017')))
+    maps = [cv2.imread(os.path.join(root, 'annotations/val2017', f), 0) for f in files]
+    assert len(maps) == 33
+    for label in maps[30:]:
+        classes, areas = np.unique(label, return_counts=True)
+        assert len(classes) > slots and areas.min() >= 0.005 * label.size
+    assert max(len(np.unique(m)) for m in maps[:30]) <= slots
+    plain = make_convergence_cocostuff(str(tmp_path / 'b'), num_train=1, num_val=30, seed=3,
+                                       num_crowded_val=0)
+    assert len(os.listdir(os.path.join(plain, 'annotations/val2017'))) == 30
+    assert all((cv2.imread(os.path.join(plain, 'annotations/val2017', f), 0) == m).all()
+               for f, m in zip(files, maps[:30]))
+
+
+def test_assets_refuse_scenes_written_with_other_counts(tmp_path):
+    """Data generated before (other counts, or without the crowded scenes) is not reused
+    silently."""
+    make_convergence_cocostuff(str(tmp_path / 'coco_stuff164k'), num_train=2, num_val=10,
+                               num_crowded_val=0)
+    with pytest.raises(ValueError, match=r'val2017 holds 10 scenes, not the 11 .* delete'):
+        make_convergence_assets(str(tmp_path), num_train=2, num_val=10)
 
 
 def test_trained_text_tower_separates_the_names_through_the_encoder(tmp_path):
