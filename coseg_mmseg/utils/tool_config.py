@@ -8,6 +8,10 @@ from mmengine.config import Config
 
 from .cli import UserError
 
+# Component options renamed in 0.1.0 (CHANGELOG.md), per registered type: old name -> new.
+RENAMED_OPTIONS = {'CoexistenceNeck': {'num_tokens': 'num_slots'},
+                   'CoSegNoTrain': {'top_k': 'num_slots'}}
+
 
 def load_tool_config(config: str, *, launcher: str, cfg_options: Optional[dict],
                      work_dir: Optional[str]) -> Config:
@@ -17,10 +21,12 @@ def load_tool_config(config: str, *, launcher: str, cfg_options: Optional[dict],
     ``./work_dirs/<config name>``.
 
     Raises:
-        UserError: The config file does not exist, a ``--cfg-options`` key names nothing in it
+        UserError: The config file does not exist, holds an option renamed since it was
+            written (:data:`RENAMED_OPTIONS`), a ``--cfg-options`` key names nothing in it
             (see :func:`check_cfg_options`), or the model's vocabulary is not one.
     """
     cfg = load_config(config)
+    check_renamed_options(cfg._cfg_dict, config)
     cfg.launcher = launcher
     if cfg_options is not None:
         check_cfg_options(cfg, cfg_options, config)
@@ -43,6 +49,32 @@ def load_config(config: str) -> Config:
         raise UserError(f'config file {config!r} is not a config (.py, .json or .yaml): did '
                         f'you swap the config and the checkpoint?')
     return Config.fromfile(config)
+
+
+def _renamed(node: dict, key: str) -> Optional[str]:
+    """The new name of option ``key`` of the component ``node`` if it was renamed, else None."""
+    kind = node.get('type')
+    kind = kind if isinstance(kind, str) else getattr(kind, '__name__', None)
+    return RENAMED_OPTIONS.get(kind, {}).get(key)
+
+
+def check_renamed_options(node: Any, config: str, path: str = '') -> None:
+    """Refuse an option of :data:`RENAMED_OPTIONS` under its old name anywhere in a config
+    (the component would fail later with a bare ``TypeError``).
+
+    Raises:
+        UserError: Naming the key, the config and the new name.
+    """
+    if isinstance(node, dict):
+        for key, value in node.items():
+            new = _renamed(node, key)
+            if new is not None:
+                raise UserError(f'{path}{key} in {config} was renamed {path}{new} in '
+                                f'coseg-mmseg 0.1.0 (CHANGELOG.md): write {new}={value!r}')
+            check_renamed_options(value, config, f'{path}{key}.')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            check_renamed_options(value, config, f'{path}{i}.')
 
 
 def check_vocabularies(cfg: Config, config: str) -> None:
@@ -151,6 +183,11 @@ def check_cfg_options(cfg: Config, options: dict, config: str) -> None:
                     if accepted is None or part in accepted:
                         break
                     owner = f" ({node['type']})" if path and 'type' in node else ''
+                    new = _renamed(node, part) if path else None
+                    if new is not None:
+                        raise UserError(f'--cfg-options key {full_key!r}: {where}{owner} '
+                                        f'option {part!r} was renamed {new!r} in coseg-mmseg '
+                                        f'0.1.0 (CHANGELOG.md)')
                     raise UserError(
                         f'--cfg-options key {full_key!r} does not exist in {config}: '
                         f'{where}{owner} has no {part!r}'
