@@ -11,6 +11,10 @@ from .cli import UserError
 # Component options renamed in 0.1.0 (CHANGELOG.md), per registered type: old name -> new.
 RENAMED_OPTIONS = {'CoexistenceNeck': {'num_tokens': 'num_slots'},
                    'CoSegNoTrain': {'top_k': 'num_slots'}}
+# Options removed in 0.1.0, per registered type: name -> why, and what to do instead.
+REMOVED_OPTIONS = {'FiLMCLIPSegHead': {
+    'num_classes': 'the classes follow the vocabulary in use (model.vocabulary, '
+                   'model.test_vocabulary); delete it'}}
 
 
 def load_tool_config(config: str, *, launcher: str, cfg_options: Optional[dict],
@@ -51,26 +55,30 @@ def load_config(config: str) -> Config:
     return Config.fromfile(config)
 
 
-def _renamed(node: dict, key: str) -> Optional[str]:
-    """The new name of option ``key`` of the component ``node`` if it was renamed, else None."""
+def _retired(node: dict, key: str, value: Any) -> Optional[str]:
+    """What became of option ``key`` of the component ``node`` if it was renamed or removed
+    (:data:`RENAMED_OPTIONS`, :data:`REMOVED_OPTIONS`), else None."""
     kind = node.get('type')
     kind = kind if isinstance(kind, str) else getattr(kind, '__name__', None)
-    return RENAMED_OPTIONS.get(kind, {}).get(key)
+    new = RENAMED_OPTIONS.get(kind, {}).get(key)
+    if new is not None:
+        return f'was renamed {new!r} in coseg-mmseg 0.1.0 (CHANGELOG.md): write {new}={value!r}'
+    why = REMOVED_OPTIONS.get(kind, {}).get(key)
+    return None if why is None else f'was removed in coseg-mmseg 0.1.0 (CHANGELOG.md): {why}'
 
 
 def check_renamed_options(node: Any, config: str, path: str = '') -> None:
-    """Refuse an option of :data:`RENAMED_OPTIONS` under its old name anywhere in a config
-    (the component would fail later with a bare ``TypeError``).
+    """Refuse an option renamed or removed since a config was written, anywhere in it (the
+    component would fail later with a bare ``TypeError``).
 
     Raises:
-        UserError: Naming the key, the config and the new name.
+        UserError: Naming the key, the config and the new name or what to do.
     """
     if isinstance(node, dict):
         for key, value in node.items():
-            new = _renamed(node, key)
-            if new is not None:
-                raise UserError(f'{path}{key} in {config} was renamed {path}{new} in '
-                                f'coseg-mmseg 0.1.0 (CHANGELOG.md): write {new}={value!r}')
+            retired = _retired(node, key, value)
+            if retired is not None:
+                raise UserError(f'{path}{key} in {config} {retired}')
             check_renamed_options(value, config, f'{path}{key}.')
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
@@ -172,6 +180,11 @@ def check_cfg_options(cfg: Config, options: dict, config: str) -> None:
                 if part in node:
                     node = node[part]
                 else:
+                    owner = f" ({node['type']})" if path and 'type' in node else ''
+                    retired = _retired(node, part, options[full_key]) if path else None
+                    if retired is not None:
+                        raise UserError(f'--cfg-options key {full_key!r}: {where}{owner} '
+                                        f'option {part!r} {retired}')
                     if not path:
                         accepted = _runner_args()
                     elif 'type' in node:
@@ -182,12 +195,6 @@ def check_cfg_options(cfg: Config, options: dict, config: str) -> None:
                         accepted = None
                     if accepted is None or part in accepted:
                         break
-                    owner = f" ({node['type']})" if path and 'type' in node else ''
-                    new = _renamed(node, part) if path else None
-                    if new is not None:
-                        raise UserError(f'--cfg-options key {full_key!r}: {where}{owner} '
-                                        f'option {part!r} was renamed {new!r} in coseg-mmseg '
-                                        f'0.1.0 (CHANGELOG.md)')
                     raise UserError(
                         f'--cfg-options key {full_key!r} does not exist in {config}: '
                         f'{where}{owner} has no {part!r}'

@@ -107,3 +107,12 @@ def test_demo_unknown_vocabulary_format(in_workspace):
                       '--checkpoint', 'tiny.pth', cwd=str(in_workspace))
     assert result.returncode != 0
     assert 'separate the words with commas' in result.stdout
+
+
+def test_init_model_names_the_new_name_of_an_old_option(tmp_path):
+    """A config written before a rename (CHANGELOG.md) fails in one line, not a TypeError."""
+    from coseg_mmseg.utils import UserError
+    old = tmp_path / 'old_config.py'
+    old.write_text(f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(neck=dict(num_tokens=4))\n")
+    with pytest.raises(UserError, match="model.neck.num_tokens .* renamed 'num_slots'"):
+        init_model(str(old))

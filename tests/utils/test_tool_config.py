@@ -43,17 +43,19 @@ def test_missing_config_file(tmp_path):
                          work_dir=None)
 
 
-def test_options_renamed_since_a_config_was_written_name_their_new_name(tmp_path):
+def test_options_renamed_or_removed_since_a_config_was_written_say_so(tmp_path):
     """Old option names (CHANGELOG.md) in a config file or in --cfg-options: one line naming
     the new name, not the component's bare TypeError or a guess at a similar word."""
     with pytest.raises(UserError, match="option 'num_tokens' was renamed 'num_slots'"):
         load('model.neck.num_tokens=4')
+    with pytest.raises(UserError, match="option 'num_classes' was removed .* delete it"):
+        load('model.decode_head.num_classes=171')
     old = tmp_path / 'old_config.py'
     old.write_text(f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(neck=dict(num_tokens=4))\n")
     with pytest.raises(UserError, match=r"model.neck.num_tokens in .*old_config.py was renamed "
-                                        r"model.neck.num_slots .*: write num_slots=4"):
+                                        r"'num_slots' .*: write num_slots=4"):
         load_tool_config(str(old), launcher='none', cfg_options=None, work_dir=None)
     baseline = tmp_path / 'old_baseline.py'
     baseline.write_text("model = dict(type='CoSegNoTrain', top_k=5)\n")
-    with pytest.raises(UserError, match=r'model.top_k .* renamed model.num_slots'):
+    with pytest.raises(UserError, match=r"model.top_k .* renamed 'num_slots'"):
         load_tool_config(str(baseline), launcher='none', cfg_options=None, work_dir=None)
