@@ -4,10 +4,12 @@ Usage: python tools/make_convergence_data.py [--out data/convergence] [--seed 0]
     [--num-train 600] [--num-val 100]
 
 Writes OUT/coco_stuff164k (images/{train2017,val2017}/*.jpg and
-annotations/{train2017,val2017}/*_labelTrainIds.png, COCO-Stuff trainIds of 12 classes),
+annotations/{train2017,val2017}/*_labelTrainIds.png, COCO-Stuff trainIds of 12 classes; after
+the NUM_VAL validation scenes, NUM_VAL / 10 crowded ones holding more classes than the
+configs' slots),
 OUT/clip (a tiny CLIP in HuggingFace format whose text tower was trained to tell the class
 prompts apart) and OUT/clip_random_text (the same CLIP with its random text tower). What
-exists is kept. The configs in configs/coseg/convergence/ read data/convergence/.
+exists is kept (scenes written with other counts are refused). The configs in configs/coseg/convergence/ read data/convergence/.
 """
 import argparse
 
