@@ -25,9 +25,9 @@ def load_tool_config(config: str, *, launcher: str, cfg_options: Optional[dict],
     ``./work_dirs/<config name>``.
 
     Raises:
-        UserError: The config file does not exist, holds an option renamed since it was
-            written (:data:`RENAMED_OPTIONS`), a ``--cfg-options`` key names nothing in it
-            (see :func:`check_cfg_options`), or the model's vocabulary is not one.
+        UserError: The config file does not exist, holds an option renamed or removed since
+            it was written (:func:`check_renamed_options`), a ``--cfg-options`` key names
+            nothing in it (see :func:`check_cfg_options`), or the model's vocabulary is not one.
     """
     cfg = load_config(config)
     check_renamed_options(cfg._cfg_dict, config)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from coseg_mmseg.testing.convergence import (CONVERGENCE_CLASSES, CONVERGENCE_IDS, CONVERGENCE_NAMES,
-                                             draw_convergence_scene, make_convergence_assets,
-                                             make_convergence_clip, make_convergence_cocostuff)
+from coseg_mmseg.testing.convergence import (CONVERGENCE_CLASSES, CONVERGENCE_IDS,
+                                             CONVERGENCE_NAMES, draw_convergence_scene,
+                                             make_convergence_assets, make_convergence_clip,
+                                             make_convergence_cocostuff)
 from tests.helpers import REPO
 
 CONFIG = os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_set-matching_convergence.py')
