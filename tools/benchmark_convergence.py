@@ -326,10 +326,11 @@ def main() -> None:
     parser.add_argument('--reuse', action='store_true',
                         help='test again the runs already trained under ROOT instead of '
                              'training them again')
+    from coseg_mmseg.utils import add_debug_argument
+    add_debug_argument(parser)
     args = parser.parse_args()
     root = os.path.abspath(args.root)
     os.makedirs(root, exist_ok=True)
-    sys.path.insert(0, REPO)
     from coseg_mmseg.testing.convergence import make_convergence_assets
     start = time.perf_counter()
     make_convergence_assets(os.path.join(root, 'data', 'convergence'), seed=args.data_seed)
@@ -376,4 +377,6 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.path.insert(0, REPO)  # run from a checkout without installing the plugin
+    from coseg_mmseg.utils import run_tool
+    run_tool(main)

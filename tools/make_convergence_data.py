@@ -14,6 +14,7 @@ exists is kept (scenes written with other counts are refused). The configs in co
 import argparse
 
 from coseg_mmseg.testing.convergence import make_convergence_assets
+from coseg_mmseg.utils import add_debug_argument, run_tool
 
 
 def main() -> None:
@@ -22,6 +23,7 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--num-train', type=int, default=600)
     parser.add_argument('--num-val', type=int, default=100)
+    add_debug_argument(parser)
     args = parser.parse_args()
     paths = make_convergence_assets(args.out, seed=args.seed, num_train=args.num_train,
                                     num_val=args.num_val)
@@ -30,4 +32,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

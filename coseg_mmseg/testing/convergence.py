@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.cli import UserError
 from .tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT, TINY_VISION, write_coco_stuff_split
 
 # The closed vocabulary: COCO-Stuff trainId -> (BGR colour, texture, natural name). Some pairs
@@ -264,8 +265,8 @@ def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600
         folder = os.path.join(paths['coco_stuff'], 'images', split)
         found = len(os.listdir(folder)) if os.path.isdir(folder) else 0
         if found != count:
-            raise ValueError(f'{folder} holds {found} scenes, not the {count} this benchmark '
-                             f'writes: delete {paths["coco_stuff"]} and run again')
+            raise UserError(f'{folder} holds {found} scenes, not the {count} this benchmark '
+                            f'writes: delete {paths["coco_stuff"]} and run again')
     if not os.path.isfile(os.path.join(paths['clip'], 'config.json')):
         make_convergence_clip(paths['clip'], seed=seed)
     if not os.path.isfile(os.path.join(paths['clip_random_text'], 'config.json')):

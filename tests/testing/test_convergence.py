@@ -10,6 +10,7 @@ from coseg_mmseg.testing.convergence import (CONVERGENCE_CLASSES, CONVERGENCE_ID
                                              CONVERGENCE_NAMES, draw_convergence_scene,
                                              make_convergence_assets, make_convergence_clip,
                                              make_convergence_cocostuff)
+from coseg_mmseg.utils import UserError
 from tests.helpers import REPO
 
 CONFIG = os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_set-matching_convergence.py')
@@ -88,7 +89,7 @@ def test_assets_refuse_scenes_written_with_other_counts(tmp_path):
     silently."""
     make_convergence_cocostuff(str(tmp_path / 'coco_stuff164k'), num_train=2, num_val=10,
                                num_crowded_val=0)
-    with pytest.raises(ValueError, match=r'val2017 holds 10 scenes, not the 11 .* delete'):
+    with pytest.raises(UserError, match=r'val2017 holds 10 scenes, not the 11 .* delete'):
         make_convergence_assets(str(tmp_path), num_train=2, num_val=10)
 
 

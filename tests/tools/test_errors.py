@@ -269,3 +269,14 @@ def test_a_bug_keeps_its_traceback(monkeypatch, capsys):
     monkeypatch.setattr(sys, 'argv', ['tool'])
     with pytest.raises(ZeroDivisionError):
         run_tool(main)
+
+
+def test_convergence_data_written_by_an_older_version(tmp_path, monkeypatch, capsys):
+    """Scenes already there with other counts are refused in one line, not reused silently."""
+    from coseg_mmseg.testing.convergence import make_convergence_cocostuff
+    monkeypatch.chdir(tmp_path)
+    make_convergence_cocostuff('data/coco_stuff164k', num_train=2, num_val=10, num_crowded_val=0)
+    line = error_line(*run_here('make_convergence_data.py', '--out', 'data', '--num-train', '2',
+                                '--num-val', '10', monkeypatch=monkeypatch, capsys=capsys))
+    assert line == ('error: data/coco_stuff164k/images/val2017 holds 10 scenes, not the 11 this '
+                    'benchmark writes: delete data/coco_stuff164k and run again')
