@@ -40,8 +40,10 @@ CONVERGENCE_NAMES = tuple(CONVERGENCE_CLASSES[i][2] for i in CONVERGENCE_IDS)
 
 # The tiny CLIP of the benchmark: 8 px patches, so that masks can follow object outlines.
 CONVERGENCE_VISION = dict(TINY_VISION, image_size=128, patch_size=8)
-# The benchmark's configs give the model 8 slots; a crowded held-out scene holds more classes.
+# The benchmark's configs give the model 8 slots; a crowded held-out scene holds more classes,
+# one per CROWDED_EVERY plain held-out scenes.
 CROWDED_MIN_CLASSES = 9
+CROWDED_EVERY = 10
 # Prompt templates of the text-tower training; the first is the text encoder's.
 CAPTION_TEMPLATES = ('a photo of a {}.', 'a picture of a {}.', 'a {} in the scene.',
                      'there is a {} here.', 'an image with a {}.', '{}')
@@ -145,6 +147,9 @@ def draw_crowded_scene(rng: np.random.Generator, height: int = 128, width: int =
     3 stuff regions and one thing of each thing class in random order, drawn again until at
     least ``min_classes`` classes each cover ``min_area`` of the image.
     """
+    if min_classes > 3 + len(CONVERGENCE_THINGS):
+        raise ValueError(f'a crowded scene holds at most {3 + len(CONVERGENCE_THINGS)} classes, '
+                         f'not min_classes={min_classes}')
     while True:
         label = _stuff_layout(rng, height, width, count=3)
         for cls in rng.permutation(list(CONVERGENCE_THINGS)):
@@ -160,11 +165,11 @@ def make_convergence_cocostuff(root: str, *, num_train: int = 600, num_val: int 
     """Write the benchmark's scenes under ``root`` in COCO-Stuff-164k's layout; return ``root``.
 
     Training, validation and crowded validation scenes (:func:`draw_crowded_scene`; default
-    ``num_val // 10`` of them, after the others) come from separate random streams of
+    ``num_val // CROWDED_EVERY`` of them, after the others) come from separate random streams of
     ``seed``, so the count of one part leaves the scenes of the others unchanged.
     """
     if num_crowded_val is None:
-        num_crowded_val = num_val // 10
+        num_crowded_val = num_val // CROWDED_EVERY
     rngs = [np.random.default_rng([seed, stream]) for stream in (0, 1, 3)]
     write_coco_stuff_split(root, 'train2017', (draw_convergence_scene(rngs[0], size, size)
                                                for _ in range(num_train)))
@@ -261,7 +266,8 @@ def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600
     if not os.path.isdir(os.path.join(paths['coco_stuff'], 'annotations')):
         make_convergence_cocostuff(paths['coco_stuff'], num_train=num_train, num_val=num_val,
                                    seed=seed)
-    for split, count in (('train2017', num_train), ('val2017', num_val + num_val // 10)):
+    for split, count in (('train2017', num_train),
+                         ('val2017', num_val + num_val // CROWDED_EVERY)):
         folder = os.path.join(paths['coco_stuff'], 'images', split)
         found = len(os.listdir(folder)) if os.path.isdir(folder) else 0
         if found != count:

@@ -8,8 +8,8 @@ import torch
 
 from coseg_mmseg.testing.convergence import (CONVERGENCE_CLASSES, CONVERGENCE_IDS,
                                              CONVERGENCE_NAMES, draw_convergence_scene,
-                                             make_convergence_assets, make_convergence_clip,
-                                             make_convergence_cocostuff)
+                                             draw_crowded_scene, make_convergence_assets,
+                                             make_convergence_clip, make_convergence_cocostuff)
 from coseg_mmseg.utils import UserError
 from tests.helpers import REPO
 
@@ -77,6 +77,8 @@ def test_held_out_scenes_sometimes_hold_more_classes_than_the_slots(tmp_path):
         classes, areas = np.unique(label, return_counts=True)
         assert len(classes) > slots and areas.min() >= 0.005 * label.size
     assert max(len(np.unique(m)) for m in maps[:30]) <= slots
+    with pytest.raises(ValueError, match='at most 9 classes, not min_classes=10'):
+        draw_crowded_scene(np.random.default_rng(0), min_classes=10)  # would never end
     plain = make_convergence_cocostuff(str(tmp_path / 'b'), num_train=1, num_val=30, seed=3,
                                        num_crowded_val=0)
     assert len(os.listdir(os.path.join(plain, 'annotations/val2017'))) == 30
