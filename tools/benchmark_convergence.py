@@ -321,6 +321,9 @@ def main() -> None:
     parser.add_argument('--ablation', action='store_true',
                         help='the ablation table instead (prefix config, first seed)')
     parser.add_argument('--data-seed', type=int, default=0)
+    parser.add_argument('--crowded-train', type=int, default=0,
+                        help='crowded scenes (more classes than slots) added to the training '
+                             'scenes (give each such data its own --root)')
     parser.add_argument('--jobs', type=int, default=1, help='runs trained side by side')
     parser.add_argument('--threads', type=int, help='OMP_NUM_THREADS of the runs')
     parser.add_argument('--reuse', action='store_true',
@@ -333,7 +336,8 @@ def main() -> None:
     os.makedirs(root, exist_ok=True)
     from coseg_mmseg.testing.convergence import make_convergence_assets
     start = time.perf_counter()
-    make_convergence_assets(os.path.join(root, 'data', 'convergence'), seed=args.data_seed)
+    make_convergence_assets(os.path.join(root, 'data', 'convergence'), seed=args.data_seed,
+                            num_crowded_train=args.crowded_train)
     print(f'data and CLIPs ready in {time.perf_counter() - start:.0f} s; cores: '
           f'{os.cpu_count()}, jobs: {args.jobs}, threads: {args.threads}, load average at '
           f'start: {load_average()}', flush=True)

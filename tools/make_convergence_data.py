@@ -1,7 +1,7 @@
 """Generate the convergence benchmark: scenes in COCO-Stuff-164k's layout and its tiny CLIP.
 
 Usage: python tools/make_convergence_data.py [--out data/convergence] [--seed 0]
-    [--num-train 600] [--num-val 100]
+    [--num-train 600] [--num-val 100] [--num-crowded-train 0]
 
 Writes OUT/coco_stuff164k (images/{train2017,val2017}/*.jpg and
 annotations/{train2017,val2017}/*_labelTrainIds.png, COCO-Stuff trainIds of 12 classes; after
@@ -23,10 +23,13 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--num-train', type=int, default=600)
     parser.add_argument('--num-val', type=int, default=100)
+    parser.add_argument('--num-crowded-train', type=int, default=0,
+                        help='crowded scenes (more classes than slots) after the training ones')
     add_debug_argument(parser)
     args = parser.parse_args()
     paths = make_convergence_assets(args.out, seed=args.seed, num_train=args.num_train,
-                                    num_val=args.num_val)
+                                    num_val=args.num_val,
+                                    num_crowded_train=args.num_crowded_train)
     for name, path in paths.items():
         print(f'{name}: {path}')
 

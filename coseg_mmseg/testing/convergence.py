@@ -160,22 +160,23 @@ def draw_crowded_scene(rng: np.random.Generator, height: int = 128, width: int =
 
 
 def make_convergence_cocostuff(root: str, *, num_train: int = 600, num_val: int = 100,
-                               num_crowded_val: Optional[int] = None, size: int = 128,
-                               seed: int = 0) -> str:
+                               num_crowded_val: Optional[int] = None, num_crowded_train: int = 0,
+                               size: int = 128, seed: int = 0) -> str:
     """Write the benchmark's scenes under ``root`` in COCO-Stuff-164k's layout; return ``root``.
 
-    Training, validation and crowded validation scenes (:func:`draw_crowded_scene`; default
-    ``num_val // CROWDED_EVERY`` of them, after the others) come from separate random streams of
-    ``seed``, so the count of one part leaves the scenes of the others unchanged.
+    Each split holds its plain scenes, then its crowded ones (:func:`draw_crowded_scene`;
+    validation: default ``num_val // CROWDED_EVERY``; training: ``num_crowded_train``). The
+    four parts come from separate random streams of ``seed``, so the count of one part leaves
+    the scenes of the others unchanged.
     """
     if num_crowded_val is None:
         num_crowded_val = num_val // CROWDED_EVERY
-    rngs = [np.random.default_rng([seed, stream]) for stream in (0, 1, 3)]
-    write_coco_stuff_split(root, 'train2017', (draw_convergence_scene(rngs[0], size, size)
-                                               for _ in range(num_train)))
-    write_coco_stuff_split(root, 'val2017', itertools.chain(
-        (draw_convergence_scene(rngs[1], size, size) for _ in range(num_val)),
-        (draw_crowded_scene(rngs[2], size, size) for _ in range(num_crowded_val))))
+    for split, plain, crowded, streams in (('train2017', num_train, num_crowded_train, (0, 4)),
+                                           ('val2017', num_val, num_crowded_val, (1, 3))):
+        rng, crowded_rng = (np.random.default_rng([seed, stream]) for stream in streams)
+        write_coco_stuff_split(root, split, itertools.chain(
+            (draw_convergence_scene(rng, size, size) for _ in range(plain)),
+            (draw_crowded_scene(crowded_rng, size, size) for _ in range(crowded))))
     return root
 
 
@@ -252,7 +253,7 @@ def make_convergence_clip(out_dir: str, names: Sequence[str] = CONVERGENCE_NAMES
 
 
 def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600,
-                            num_val: int = 100) -> Dict[str, str]:
+                            num_val: int = 100, num_crowded_train: int = 0) -> Dict[str, str]:
     """The benchmark's data and CLIPs under ``out_dir`` (idempotent: what exists is kept).
 
     ``clip``: text tower trained on the class prompts; ``clip_random_text``: the same CLIP
@@ -265,8 +266,8 @@ def make_convergence_assets(out_dir: str, *, seed: int = 0, num_train: int = 600
                  demo_image=os.path.join(out_dir, 'demo.jpg'))
     if not os.path.isdir(os.path.join(paths['coco_stuff'], 'annotations')):
         make_convergence_cocostuff(paths['coco_stuff'], num_train=num_train, num_val=num_val,
-                                   seed=seed)
-    for split, count in (('train2017', num_train),
+                                   num_crowded_train=num_crowded_train, seed=seed)
+    for split, count in (('train2017', num_train + num_crowded_train),
                          ('val2017', num_val + num_val // CROWDED_EVERY)):
         folder = os.path.join(paths['coco_stuff'], 'images', split)
         found = len(os.listdir(folder)) if os.path.isdir(folder) else 0

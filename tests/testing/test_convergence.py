@@ -80,10 +80,16 @@ def test_held_out_scenes_sometimes_hold_more_classes_than_the_slots(tmp_path):
     with pytest.raises(ValueError, match='at most 9 classes, not min_classes=10'):
         draw_crowded_scene(np.random.default_rng(0), min_classes=10)  # would never end
     plain = make_convergence_cocostuff(str(tmp_path / 'b'), num_train=1, num_val=30, seed=3,
-                                       num_crowded_val=0)
+                                       num_crowded_val=0, num_crowded_train=2)
     assert len(os.listdir(os.path.join(plain, 'annotations/val2017'))) == 30
     assert all((cv2.imread(os.path.join(plain, 'annotations/val2017', f), 0) == m).all()
                for f, m in zip(files, maps[:30]))
+    # crowded training scenes (an option of the benchmark) come after the plain ones
+    train = [cv2.imread(os.path.join(folder, 'annotations/train2017', f), 0)
+             for folder in (root, plain)
+             for f in sorted(os.listdir(os.path.join(folder, 'annotations/train2017')))]
+    assert len(train) == 1 + 3 and (train[0] == train[1]).all()
+    assert all(len(np.unique(label)) > slots for label in train[2:])
 
 
 def test_assets_refuse_scenes_written_with_other_counts(tmp_path):
