@@ -217,16 +217,18 @@ def slot_report(root: str, config: str, checkpoint: str, num_images: int = 50) -
             for st in stats]
 
 
-def class_report(root: str, config: str, checkpoint: str) -> List[dict]:
+def class_report(root: str, config: str, checkpoint: str,
+                 held_out: Optional[Tuple[tuple, list]] = None) -> List[dict]:
     """Print, per class, how the slots find and draw it on the held-out scenes.
 
     For each class: the scenes holding it, how often some slot names it there (found), how
     many scenes without it have a slot naming it (false), and the IoU with the class of the
     union of the masks (probability > 0.5) of the slots naming it, over the scenes where it
     is found. Unlike :func:`slot_report`, nothing here depends on the target assignment.
+    ``held_out``: what :func:`held_out_slots` returned for this checkpoint, if at hand.
     """
     import numpy as np
-    names, scenes = held_out_slots(root, config, checkpoint)
+    names, scenes = held_out or held_out_slots(root, config, checkpoint)
     stats = [dict(scenes=0, found=0, false=0, iou=[]) for _ in names]
     for gt, slots in scenes:
         masks = {}  # class index -> union of the masks of the slots naming it

@@ -54,14 +54,15 @@ def test_short_convergence_run_learns(benchmark_root):
     assert scores['miou'] >= MIOU_BOUND, scores
     assert scores['spurious'] == 0, scores
     # Per class, how often a slot names it where it is: low with broken targets or naming.
-    classes = tool.class_report(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth')
+    held_out = tool.held_out_slots(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth')
+    classes = tool.class_report(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth',
+                                held_out)
     assert [c['name'] for c in classes] == list(CONVERGENCE_NAMES)
     assert all(c['scenes'] > 0 for c in classes), classes  # 33 scenes hold every class
     assert sum(c['found'] for c in classes) / len(classes) >= FOUND_BOUND, classes
     # The 3 crowded held-out scenes hold more classes than the slots: the model names most;
     # broken targets or naming name fewer (docs/benchmarks/convergence_guard_cpu.txt).
-    _, scenes = tool.held_out_slots(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth')
-    crowded = tool.crowded_summary(scenes)
+    crowded = tool.crowded_summary(held_out[1])
     assert (crowded['slots'], crowded['scenes'], crowded['classes']) == (8, 3, 9.0), crowded
     assert CROWDED_NAMED_BOUND <= crowded['named'] <= 8, crowded
 
