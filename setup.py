@@ -22,7 +22,8 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.10',
-    packages=find_packages(include=['coseg_mmseg', 'coseg_mmseg.*', 'coseg_tools', 'coseg_tools.*']),
+    packages=find_packages(
+        include=['coseg_mmseg', 'coseg_mmseg.*', 'coseg_tools', 'coseg_tools.*']),
     install_requires=read_requirements('torch') + read_requirements('runtime'),
     extras_require={
         'tests': read_requirements('tests'),
