@@ -1,0 +1,52 @@
+"""The shipped set-matching configs set what the convergence benchmark's set-matching configs
+set (issue 27.2), and a checkpoint trained with them loads into the zero-shot test configs."""
+import os
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmseg.registry import MODELS
+
+from tests.helpers import REPO, TINY_CONFIG
+
+NECKS = ('prefix', 'xatten')
+
+
+def flat(tree, prefix: str = '') -> dict:
+    """Dotted key -> leaf value of a resolved config (lists and tuples are leaves)."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out = {}
+    for key, value in tree.items():
+        out.update(flat(value, f'{prefix}.{key}' if prefix else key))
+    return out
+
+
+def difference(config: str, base: str) -> dict:
+    """What ``config`` sets that ``base`` does not (or sets otherwise), by value."""
+    a = flat(Config.fromfile(os.path.join(REPO, config)).to_dict())
+    b = flat(Config.fromfile(os.path.join(REPO, base)).to_dict())
+    assert not set(b) - set(a), f'{config} drops {sorted(set(b) - set(a))}'
+    return {k: v for k, v in a.items() if k not in b or b[k] != v}
+
+
+@pytest.mark.parametrize('neck', NECKS)
+def test_shipped_set_matching_changes_what_the_convergence_one_changes(neck):
+    shipped = difference(f'configs/coseg/coseg_{neck}_set-matching_cocostuff.py',
+                         f'configs/coseg/coseg_{neck}_cocostuff.py')
+    benchmark = difference(f'configs/coseg/convergence/coseg_{neck}_set-matching_convergence.py',
+                           f'configs/coseg/convergence/coseg_{neck}_convergence.py')
+    assert shipped == benchmark == {'model.decode_head.target_assignment': 'hungarian'}
+
+
+def test_set_matching_trains_other_weights_not_other_modules():
+    """The zero-shot configs need no set-matching twin: the same state-dict keys and shapes."""
+    def state(assignment: str) -> dict:
+        cfg = Config.fromfile(TINY_CONFIG)
+        cfg.model.decode_head.target_assignment = assignment
+        for part in ('backbone', 'text_encoder'):
+            cfg.model[part].init_cfg = None
+        torch.manual_seed(0)
+        return {k: v.shape for k, v in MODELS.build(cfg.model).state_dict().items()}
+
+    assert state('hungarian') == state('area')
