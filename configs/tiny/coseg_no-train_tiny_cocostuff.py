@@ -26,11 +26,13 @@ model = dict(
     num_slots=5)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    # CLIP's own input for the ranking pass, from the decoded file (rank_size).
+    dict(type='CLIPRankView', size=64),
     # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as
     # CLIPSegProcessor does; cv2's bilinear would alias when shrinking.
     dict(type='Resize', scale=(96, 96), keep_ratio=False, backend='pillow'),
     dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
+    dict(type='PackSegInputs', meta_keys={{_base_.rank_meta_keys}}),
 ]
 val_dataloader = dict(
     num_workers=0,

@@ -13,11 +13,13 @@ model = dict(
     decode_head=dict(ignore_index=65535))
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    # CLIP's own input for the ranking pass, from the decoded file (rank_size).
+    dict(type='CLIPRankView', size=224),
     # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as
     # CLIPSegProcessor does; cv2's bilinear would alias when shrinking.
     dict(type='Resize', scale=(352, 352), keep_ratio=False, backend='pillow'),
     dict(type='LoadUInt16Annotations', ignore_index=65535),
-    dict(type='PackSegInputs'),
+    dict(type='PackSegInputs', meta_keys={{_base_.rank_meta_keys}}),
 ]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -1,7 +1,10 @@
 """CoSegNoTrain: the paper's no-training baseline (CLIP ranks labels, CLIPSeg draws masks)."""
+import logging
 from typing import List, Optional, Sequence
 
+import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -32,13 +35,16 @@ class CoSegNoTrain(CoSegBase):
     token alone.
 
     Inputs: the data preprocessor prepares CLIPSeg's input (ImageNet's statistics, 352 x 352
-    squashed, as ``CLIPSegProcessor``). The ranking pass sees what CLIP expects, derived from
-    it by :meth:`rank_inputs`: the original image (the samples' ``img_shape`` and
-    ``ori_shape`` locate it) resized so that its shortest edge is ``rank_size`` with
-    antialiased bicubic resampling, its central square, CLIP's statistics
-    (:mod:`coseg_mmseg.models.utils.clip_inputs` names the sources). This is made for
-    ``test_cfg.mode='whole'`` (the configs'): under ``'slide'`` mmseg gives each window's shape
-    as ``img_shape``, and each window would be ranked as a squashed copy of the whole image.
+    squashed, as ``CLIPSegProcessor``). The ranking pass sees what CLIP expects, made from the
+    decoded image file by the pipeline's ``CLIPRankView`` (shortest edge to ``rank_size``, PIL
+    bicubic, centre crop, CLIP's statistics: ``CLIPImageProcessor``'s steps) and packed in each
+    sample's metainfo under ``rank_key`` (:meth:`rank_inputs`). Without that view (a pipeline
+    that lacks the transform, or tensors passed directly) it is derived from CLIPSeg's input
+    instead (:func:`~coseg_mmseg.models.utils.clip_inputs.clip_rank_inputs`: the original
+    located through ``img_shape`` / ``ori_shape``, resampled a second time), an approximation
+    that is logged once. The shared ranking (``rank_backbone=None``) is an approximation too:
+    CLIP's pooled embedding of the 352 x 352 squash with ImageNet's statistics, not of CLIP's
+    own input. Both are made for ``test_cfg.mode='whole'`` (the configs').
 
     Args:
         backbone: CLIPSeg's CLIP image encoder (:class:`FrozenCLIPBackbone`, ``out_indices``
@@ -50,7 +56,8 @@ class CoSegNoTrain(CoSegBase):
         rank_backbone: CLIP image encoder for the ranking, run at ``rank_size`` (the paper's
             separate pass); ``None`` ranks with the pooled embedding of ``backbone``'s pass
             (which sees CLIPSeg's input: the whole image, squashed, ImageNet's statistics).
-        rank_size: Input side of the ranking pass.
+        rank_size: Input side of the ranking pass (``CLIPRankView``'s ``size``).
+        rank_key: The metainfo key holding ``CLIPRankView``'s view.
         num_slots: N, the labels kept per image (20); the whole vocabulary when it is smaller.
         cond_templates: Templates of the CLIPSeg prompts.
         **kwargs: ``test_vocabulary``, ``unlabeled_name``, ``save_frozen_weights``,
@@ -60,7 +67,7 @@ class CoSegNoTrain(CoSegBase):
 
     def __init__(self, *, backbone: dict, decode_head: dict, text_encoder: dict,
                  cond_text_encoder: Optional[dict] = None, rank_backbone: Optional[dict] = None,
-                 rank_size: int = 224, num_slots: int = 20,
+                 rank_size: int = 224, rank_key: str = 'clip_rank_input', num_slots: int = 20,
                  cond_templates: Sequence[str] = ('{}', ), **kwargs) -> None:
         super().__init__(backbone=backbone, decode_head=decode_head, text_encoder=text_encoder,
                          **kwargs)
@@ -70,6 +77,8 @@ class CoSegNoTrain(CoSegBase):
                                   MODELS.build(cond_text_encoder))
         self.rank_backbone = None if rank_backbone is None else MODELS.build(rank_backbone)
         self.rank_size = rank_size
+        self.rank_key = rank_key
+        self._warned_derived = False
         self.num_slots = num_slots
         self.cond_templates = check_templates(cond_templates)
         self.decode_head.requires_grad_(False)  # CLIPSeg's decoder, pretrained as the rest
@@ -82,19 +91,38 @@ class CoSegNoTrain(CoSegBase):
 
     def rank_inputs(self, inputs: Tensor,
                     batch_img_metas: Optional[List[dict]] = None) -> Tensor:
-        """The ranking pass's input, as ``CLIPImageProcessor`` makes it from the image file.
+        """The ranking pass's input: ``CLIPRankView``'s view of each file when packed.
 
         Args:
             inputs: (B, 3, H, W) images normalised by ``data_preprocessor`` (its ``mean`` /
                 ``std``, read here; none: pixels).
-            batch_img_metas: Per image ``img_shape`` (the resized image inside the padded
-                input) and ``ori_shape`` (the file's); ``None``, or a key missing: the input
-                is taken as the image itself.
+            batch_img_metas: Per image ``rank_key`` (the view, (3, rank_size, rank_size)), or
+                else ``img_shape`` (the resized image inside the padded input) and
+                ``ori_shape`` (the file's); ``None``, or a key missing: the input is taken as
+                the image itself.
 
         Returns:
             (B, 3, rank_size, rank_size) CLIP-normalised centre crops.
+
+        Raises:
+            ValueError: A packed view is not ``rank_size`` square.
         """
         metas = batch_img_metas or [{}] * inputs.shape[0]
+        if metas and all(self.rank_key in meta for meta in metas):
+            views = torch.stack([torch.as_tensor(meta[self.rank_key]) for meta in metas])
+            if tuple(views.shape[1:]) != (3, self.rank_size, self.rank_size):
+                raise ValueError(
+                    f'CoSegNoTrain: the pipeline\'s {self.rank_key} is '
+                    f'{tuple(views.shape[1:])}, the model ranks at rank_size={self.rank_size}: '
+                    f'set CLIPRankView\'s size to {self.rank_size}')
+            return views.to(device=inputs.device, dtype=inputs.dtype)
+        if not self._warned_derived:
+            self._warned_derived = True
+            print_log(f'CoSegNoTrain: no {self.rank_key} in the samples (add CLIPRankView to '
+                      f'the test pipeline and {self.rank_key!r} to PackSegInputs\' meta_keys); '
+                      f'the ranking input is derived from the segmentation input, an '
+                      f'approximation of CLIP\'s preprocessing', logger='current',
+                      level=logging.WARNING)
         img_shapes = [meta.get('img_shape', inputs.shape[-2:]) for meta in metas]
         ori_shapes = [meta.get('ori_shape', shape) for meta, shape in zip(metas, img_shapes)]
         pre = self.data_preprocessor

@@ -1,4 +1,5 @@
-"""What CLIP and CLIPSeg expect as input, and CLIP's input derived from CLIPSeg's.
+"""What CLIP and CLIPSeg expect as input, and CLIP's input derived from CLIPSeg's (an
+approximation: the configs make CLIP's input from the file, ``CLIPRankView``).
 
 The two pretrained models of the no-training baseline were trained on differently prepared
 images:
@@ -18,28 +19,16 @@ The statistics here are in 0-1 units (RGB); mmseg's ``SegDataPreProcessor`` take
 255. The configs' data preprocessors (``configs/_base_/models/*_data_preprocessor.py``) state the
 same numbers; a test checks that they agree.
 """
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+from ...datasets.transforms.clip_rank_view import CLIP_MEAN, CLIP_STD, clip_resize_shape
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def clip_resize_shape(ori_shape: Sequence[int], size: int) -> Tuple[int, int]:
-    """(h, w) CLIP's preprocessing resizes an (H, W) image to: shortest edge ``size``.
-
-    As ``CLIPImageProcessor`` (transformers' ``get_resize_output_image_size``): the long edge
-    is ``int(size * long / short)``, truncated.
-    """
-    height, width = ori_shape[:2]
-    if width <= height:
-        return int(size * height / width), size
-    return size, int(size * width / height)
 
 
 def clip_rank_inputs(inputs: Tensor, *, input_mean: Optional[Tensor], input_std: Optional[Tensor],

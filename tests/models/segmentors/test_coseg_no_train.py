@@ -1,7 +1,10 @@
+import logging
+
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
+from mmengine.logging import MMLogger
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from open_clip.tokenizer import SimpleTokenizer
@@ -178,3 +181,50 @@ def test_each_clip_pass_computes_only_what_is_read(tiny_clip_dir, tiny_clipseg_d
     expected = ({'rank': (2, 1, hidden)} if ranking == 'separate' else
                 {'seg': (2, 1, hidden)})  # the CLS token alone, where the pass ranks
     assert outputs == expected
+
+
+def test_ranks_the_packed_view_of_the_file(tiny_clip_dir, tiny_clipseg_dir):
+    """With CLIPRankView's view in the metainfo, the ranking pass sees exactly it."""
+    model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir))
+    images = tiny_clip_images(2, size=96, seed=3)
+    views = torch.randn(2, 3, 64, 64)  # rank_size 64
+    metas = [dict(img_shape=(96, 96), ori_shape=(120, 160), clip_rank_input=views[0]),
+             dict(img_shape=(96, 96), ori_shape=(96, 96), clip_rank_input=views[1])]
+    seen = []
+    model.rank_backbone.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    with torch.no_grad():
+        sims = F.normalize(model.rank_backbone(views)['image_embed'], dim=-1) @ \
+            model.text_encoder(NAMES).t()
+        labels = model._forward(images, [SegDataSample(metainfo=m) for m in metas])
+    assert torch.equal(seen[-1], views)
+    assert torch.equal(labels['slot_classes'], sims.topk(3).indices)
+
+
+def test_view_of_another_size_is_refused(tiny_clip_dir, tiny_clipseg_dir):
+    model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir))
+    metas = [dict(clip_rank_input=torch.zeros(3, 224, 224))]
+    with pytest.raises(ValueError, match=r"clip_rank_input is \(3, 224, 224\), the model ranks "
+                                         r"at rank_size=64: set CLIPRankView's size to 64"):
+        model.rank_inputs(torch.zeros(1, 3, 96, 96), metas)
+
+
+class KeepMessages(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_derived_view_is_logged_once(tiny_clip_dir, tiny_clipseg_dir):
+    """Without the pipeline's view the input is derived from CLIPSeg's, and the log says so."""
+    model = build(no_train_cfg(tiny_clip_dir, tiny_clipseg_dir))
+    logger, handler = MMLogger.get_current_instance(), KeepMessages()
+    logger.addHandler(handler)
+    try:
+        for _ in range(2):
+            model.rank_inputs(torch.zeros(1, 3, 96, 96), None)
+    finally:
+        logger.removeHandler(handler)
+    assert len([m for m in handler.messages if 'no clip_rank_input in the samples' in m]) == 1
