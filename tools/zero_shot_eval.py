@@ -111,12 +111,18 @@ def _get(cfg: dict, dotted: str):
 
 
 def replace_model(cfg: Config, model_cfg: Config) -> None:
-    """Put ``model_cfg.model`` in place of ``cfg.model``, keeping the benchmark's own keys."""
+    """Put ``model_cfg.model`` in place of ``cfg.model``, keeping the benchmark's own keys; the
+    baseline's ``CLIPRankView`` follows the new model's ``rank_size``."""
     if 'model' not in model_cfg:
         raise KeyError(f'--model-config {model_cfg.filename} defines no model')
     kept = {f'model.{k}': _get(cfg.model, k) for k in BENCHMARK_MODEL_KEYS}
     cfg.model = copy.deepcopy(model_cfg.model)
     cfg.merge_from_dict({k: v for k, v in kept.items() if v is not None})
+    # The baseline's ranking view is made at the model's rank_size (CLIPRankView).
+    if cfg.model.get('rank_size') is not None:
+        for step in cfg.test_dataloader.dataset.pipeline:
+            if step.get('type') == 'CLIPRankView':
+                step['size'] = cfg.model.rank_size
 
 
 def benchmark_config(args: argparse.Namespace, bench: Benchmark,
