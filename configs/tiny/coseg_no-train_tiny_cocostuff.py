@@ -24,15 +24,13 @@ model = dict(
         ffn_channels=64,
         init_cfg=tiny_clipseg_init_cfg),
     num_slots=5)
+# The no-train test steps (configs/_base_/zero-shot/no-train.py) at the tiny models' sizes.
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    # CLIP's own input for the ranking pass, from the decoded file (rank_size).
     dict(type='CLIPRankView', size=64),
-    # Squashed to CLIPSeg's input size with PIL's (antialiased) bilinear resize, as
-    # CLIPSegProcessor does; cv2's bilinear would alias when shrinking.
     dict(type='Resize', scale=(96, 96), keep_ratio=False, backend='pillow'),
     dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs', meta_keys={{_base_.rank_meta_keys}}),
+    *_base_.test_tail,
 ]
 val_dataloader = dict(
     num_workers=0,

@@ -1,11 +1,12 @@
 # Pascal Context val (5105 images) with all 459 classes; 16-bit maps, ignore index 65535.
 # Prepare with tools/dataset_converters/pascal_context_459.py (docs/datasets.md).
+_base_ = ['./uint16_maps.py']
 dataset_type = 'PascalContext459Dataset'
 data_root = 'data/VOCdevkit/VOC2010/'
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
-    dict(type='LoadUInt16Annotations', ignore_index=65535),
+    _base_.test_annotations,
     dict(type='PackSegInputs'),
 ]
 # Test-time augmentation (tools/test.py --tta), as mmseg's dataset bases: scales relative to
@@ -21,7 +22,7 @@ tta_pipeline = [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
             ],
-            [dict(type='LoadUInt16Annotations', ignore_index=65535)],
+            [_base_.test_annotations],
             [dict(type='PackSegInputs')],
         ])
 ]

@@ -2,20 +2,8 @@
 # classes (16-bit maps, ignore 65535).
 # The full test vocabulary, written as natural prompts, replaces the training one.
 # Usage: python tools/test.py configs/coseg/zero-shot/coseg_prefix_pc459.py COCO_STUFF_CHECKPOINT
-_base_ = [
-    '../../_base_/models/coseg_prefix_vit-b16.py',
-    '../../_base_/datasets/pascal_context_459.py',
-    'mmseg::_base_/default_runtime.py',
-]
-model = dict(
-    test_vocabulary='pascal_context_459',
-    data_preprocessor=dict(seg_pad_val=65535),
-    decode_head=dict(ignore_index=65535))
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(896, 224), keep_ratio=True),
-    dict(type='LoadUInt16Annotations', ignore_index=65535),
-    dict(type='PackSegInputs'),
-]
+_base_ = ['../../_base_/zero-shot/prefix.py', '../../_base_/datasets/pascal_context_459.py']
+model = dict(_base_.uint16_ignore, test_vocabulary='pascal_context_459')
+test_pipeline = [*_base_.test_head, _base_.test_annotations, *_base_.test_tail]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -3,17 +3,10 @@
 # reduce_zero_label).
 # The full test vocabulary, written as natural prompts, replaces the training one.
 # Usage: python tools/test.py configs/coseg/zero-shot/coseg_xatten_ade150.py COCO_STUFF_CHECKPOINT
-_base_ = [
-    '../../_base_/models/coseg_xatten_vit-b16.py',
-    'mmseg::_base_/datasets/ade20k.py',
-    'mmseg::_base_/default_runtime.py',
-]
+_base_ = ['../../_base_/zero-shot/xatten.py', 'mmseg::_base_/datasets/ade20k.py']
 model = dict(test_vocabulary='ade20k_150')
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(896, 224), keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs'),
+    *_base_.test_head, dict(type='LoadAnnotations', reduce_zero_label=True), *_base_.test_tail
 ]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
