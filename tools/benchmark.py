@@ -47,12 +47,11 @@ from transformers import CLIPVisionConfig, CLIPVisionModel
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.datasets.vocabularies import COCO_STUFF, PASCAL_CONTEXT_459
-from coseg_mmseg.utils import retain_freed_memory
-from coseg_mmseg.utils.benchmarking import (ThroughputRow, build_training, count_flops, load_config,
-                                             matmul_flops_per_s, once, peak_rss_mb,
-                                             segmentation_batch, throughput_lines,
-                                             throughput_table, time_train_steps, timed,
-                                             timed_pair)
+from coseg_tools.benchmarking import (ThroughputRow, build_training, count_flops, load_config,
+                                      matmul_flops_per_s, once, peak_rss_mb, segmentation_batch,
+                                      throughput_lines, throughput_table, time_train_steps, timed,
+                                      timed_pair)
+from coseg_tools.cpu_heap import retain_freed_memory
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -5,7 +5,7 @@ from open_clip.tokenizer import SimpleTokenizer
 from transformers import CLIPModel
 
 from coseg_mmseg.models import FrozenCLIPTextEncoder
-from coseg_mmseg.testing import TINY_TEXT_ENCODER
+from coseg_tools.generators import TINY_TEXT_ENCODER
 
 NAMES = ['potted plant', 'sky', 'dining table']
 
@@ -17,7 +17,7 @@ def build(init_cfg=None, **overrides) -> FrozenCLIPTextEncoder:
 
 
 def test_parity_with_transformers(tiny_clip_dir):
-    encoder = build(dict(type='Pretrained', checkpoint=tiny_clip_dir), templates=('{}', ))
+    encoder = build(dict(type='CLIPPretrained', checkpoint=tiny_clip_dir), templates=('{}', ))
     hf = CLIPModel.from_pretrained(tiny_clip_dir).eval()
     with torch.no_grad():
         ref = hf.get_text_features(input_ids=SimpleTokenizer()(NAMES))
@@ -27,7 +27,7 @@ def test_parity_with_transformers(tiny_clip_dir):
 
 def test_parity_with_open_clip(tiny_open_clip):
     name, checkpoint, model = tiny_open_clip
-    encoder = build(dict(type='Pretrained', source='open_clip', model_name=name,
+    encoder = build(dict(type='CLIPPretrained', source='open_clip', model_name=name,
                          checkpoint=checkpoint), templates=('a photo of a {}.', ))
     with torch.no_grad():
         ref = model.encode_text(SimpleTokenizer()([f'a photo of a {n}.' for n in NAMES]))
@@ -35,7 +35,7 @@ def test_parity_with_open_clip(tiny_open_clip):
 
 
 def test_template_ensemble_and_cache(tiny_clip_dir):
-    init = dict(type='Pretrained', checkpoint=tiny_clip_dir)
+    init = dict(type='CLIPPretrained', checkpoint=tiny_clip_dir)
     templates = ('a photo of a {}.', 'a picture of the {}.')
     encoder = build(init, templates=templates)
     single = [build(init, templates=(t, ))(NAMES) for t in templates]
@@ -54,7 +54,8 @@ def test_template_ensemble_and_cache(tiny_clip_dir):
 def test_cache_is_cleared_when_weights_change(tiny_clip_dir):
     encoder = build(templates=('{}', ))
     before = encoder(NAMES)
-    encoder.load_state_dict(build(dict(type='Pretrained', checkpoint=tiny_clip_dir)).state_dict())
+    clip = dict(type='CLIPPretrained', checkpoint=tiny_clip_dir)
+    encoder.load_state_dict(build(clip).state_dict())
     assert not torch.allclose(encoder(NAMES), before)
 
 
@@ -83,7 +84,7 @@ def test_frozen():
 
 
 def test_disk_cache_across_instances_and_corruption(tiny_clip_dir, tmp_path):
-    init = dict(type='Pretrained', checkpoint=tiny_clip_dir)
+    init = dict(type='CLIPPretrained', checkpoint=tiny_clip_dir)
     first = build(init, cache_dir=str(tmp_path))
     expected = first(NAMES)
     files = list((tmp_path / 'text_embeddings').iterdir())
