@@ -145,12 +145,11 @@ def bench_phases_of(mode: str, args, device: str) -> None:
     inputs, data_samples = samples(args.batch, 224, device)
     head, state = model.decode_head, {}
 
-    def neck():
-        state['feats'] = model.neck(state['feats'])
-        state['feats']['vocab_embeds'] = model.vocabulary_embeddings('train')
+    def neck():  # the second half of CoSeg.extract_feat
+        state['feats'] = model.neck_features(state['feats'], split='train')
 
     phases = {
-        'backbone': lambda: state.update(feats=model.backbone(inputs)),
+        'backbone': lambda: state.update(feats=model.backbone_features(inputs)),
         'neck': neck,
         'head': lambda: state.update(out=head(state['feats'])),
         'loss': lambda: state.update(
