@@ -137,7 +137,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             name=1.0)`` (missing keys keep these defaults); only with ``'hungarian'``.
         loss_decode: The loss config (:class:`CoSegLoss`).
         ignore_index: Label of pixels without class.
-        init_cfg: ``dict(type='Pretrained', checkpoint='CIDAS/clipseg-rd64-refined',
+        init_cfg: ``dict(type='CLIPPretrained', checkpoint='CIDAS/clipseg-rd64-refined',
             source='huggingface')`` loads a CLIPSeg decoder; ``None`` keeps random weights.
     """
 
