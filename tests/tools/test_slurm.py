@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, run_tool
 from tests.tools.test_distributed_and_resume import SHORT, free_port, miou
 

@@ -8,7 +8,7 @@ from PIL import Image
 from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
 from coseg_mmseg.datasets.transforms import CLIPRankView
-from coseg_mmseg.testing.tiny_assets import _draw_scene
+from coseg_tools.generators.tiny_assets import _draw_scene
 
 
 def write_scene(folder, height: int, width: int) -> str:

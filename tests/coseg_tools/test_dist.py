@@ -1,11 +1,11 @@
-"""The slurm task's torch.distributed variables (coseg_mmseg/utils/dist.py)."""
+"""The slurm task's torch.distributed variables (coseg_tools/dist.py)."""
 import os
 import stat
 
 import pytest
 
-from coseg_mmseg.utils.cli import UserError
-from coseg_mmseg.utils.dist import slurm_environment
+from coseg_tools.cli import UserError
+from coseg_tools.dist import slurm_environment
 
 TASK = dict(SLURM_PROCID='3', SLURM_NTASKS='8', SLURM_LOCALID='1', SLURM_NODELIST='gpu[07-08]')
 
