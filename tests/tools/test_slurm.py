@@ -15,9 +15,9 @@ import textwrap
 
 import pytest
 
-from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, run_tool
-from tests.tools.test_distributed_and_resume import SHORT, free_port, miou
+# workspace: the same module-scoped fixture as the torchrun tests (a fixture imported is used).
+from tests.tools.test_distributed_and_resume import SHORT, free_port, miou, workspace  # noqa: F401
 
 FAKE_SRUN = '''\
 #!{python}
@@ -73,19 +73,14 @@ def write_executable(path: str, text: str) -> None:
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    """Tiny assets, a checkpoint trained for 20 iterations, and a PATH with srun / scontrol."""
-    root = tmp_path_factory.mktemp('slurm')
-    make_tiny_assets(str(root / 'data' / 'tiny'))
-    train = run_tool('train.py', TINY_CONFIG, '--work-dir', 'base', '--cfg-options',
-                     'train_cfg.max_iters=20', 'default_hooks.checkpoint.interval=20', *SHORT,
-                     cwd=str(root))
-    assert train.returncode == 0, train.stdout[-3000:]
-    bin_dir = root / 'bin'
+def cluster(workspace):
+    """The torchrun tests' workspace (tiny assets, a checkpoint trained for 20 iterations) and
+    a PATH with srun / scontrol."""
+    bin_dir = workspace / 'bin'
     bin_dir.mkdir()
     write_executable(str(bin_dir / 'srun'), FAKE_SRUN)
     write_executable(str(bin_dir / 'scontrol'), FAKE_SCONTROL)
-    return root
+    return workspace
 
 
 def run_slurm(root, script: str, *args: str) -> subprocess.CompletedProcess:
