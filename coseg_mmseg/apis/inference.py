@@ -62,7 +62,9 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None, *,
         cfg_options: Config overrides, as ``--cfg-options``.
 
     Returns:
-        The model in eval mode, with ``model.cfg`` set.
+        The model in eval mode, with ``model.cfg`` set and ``model.checkpoint_meta`` the
+        checkpoint's ``meta`` dict (``{}`` without one): what was read in the one load of the
+        file, so that no caller reads the file again.
 
     Raises:
         UserError: The config holds an option renamed or removed since it was written.
@@ -73,11 +75,13 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None, *,
     check_renamed_options(cfg._cfg_dict, config if isinstance(config, str) else 'the config')
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
+    meta = None
     if checkpoint is None:
         model.init_weights()
     else:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        meta = load_checkpoint(model, checkpoint, map_location='cpu', strict=True).get('meta')
     model.cfg = cfg
+    model.checkpoint_meta = dict(meta) if isinstance(meta, dict) else {}
     return model.to(device).eval()
 
 
