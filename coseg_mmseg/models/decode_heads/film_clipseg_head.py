@@ -141,6 +141,10 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             source='huggingface')`` loads a CLIPSeg decoder; ``None`` keeps random weights.
     """
 
+    # Its init_weights reads init_cfg type 'CLIPPretrained' (or the old 'Pretrained' form):
+    # the frozen-weights references it accepts from a checkpoint (models/utils/frozen_weights).
+    loads_clip_weights = True
+
     def __init__(self, *, in_channels: int = 768, channels: int = 64, cond_channels: int = 512,
                  num_layers: int = 3, num_heads: int = 4, ffn_channels: int = 2048,
                  patch_size: int = 16, complex_upsample: bool = True,

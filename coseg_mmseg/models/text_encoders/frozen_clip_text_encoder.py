@@ -68,6 +68,10 @@ class FrozenCLIPTextEncoder(BaseModule):
         init_cfg: Same form as :class:`FrozenCLIPBackbone`'s.
     """
 
+    # Its init_weights reads init_cfg type 'CLIPPretrained' (or the old 'Pretrained' form):
+    # the frozen-weights references it accepts from a checkpoint (models/utils/frozen_weights).
+    loads_clip_weights = True
+
     def __init__(self, *, vocab_size: int = 49408, context_length: int = 77,
                  embed_dims: int = 512, num_layers: int = 12, num_heads: int = 8,
                  output_dim: int = 512, mlp_ratio: float = 4.0, act: str = 'quick_gelu',
