@@ -38,7 +38,13 @@ def read_image(path: str) -> np.ndarray:
         raise UserError(f'image {path!r} is a folder; give one image file')
     if not os.path.isfile(path):
         raise UserError(f'image {path!r} does not exist (working directory: {os.getcwd()})')
-    image = mmcv.imread(path)
+    if os.path.getsize(path) == 0:
+        raise UserError(f'image {path!r} is empty (0 bytes): an upload or a copy was cut off; '
+                        f'give the image file again')
+    try:
+        image = mmcv.imread(path)
+    except Exception:  # noqa: BLE001  (OpenCV raises cv2.error on some corrupt files)
+        image = None
     if image is None:
         raise UserError(f'{path!r} is not an image: it exists but cannot be decoded (truncated, '
                         f'or not a JPEG/PNG/BMP/TIFF/WebP); give an image file')

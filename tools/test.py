@@ -19,6 +19,7 @@ from coseg_mmseg.utils import (UserError, add_debug_argument, as_test_config,
                                check_checkpoint_file, check_data_roots, finish_distributed,
                                load_tool_config, prepare_distributed, retain_freed_memory,
                                run_test, run_tool)
+from coseg_tools.work_dir import check_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -95,6 +96,7 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     as_test_config(cfg)  # the test loop alone: zero-shot configs carry mmseg's train loaders
+    check_work_dir(cfg.work_dir)
     check_data_roots(cfg, loaders=('test_dataloader', ))
     prepare_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
