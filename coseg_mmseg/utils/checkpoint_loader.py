@@ -26,6 +26,8 @@ MESSAGE_HUB_FIELDS = ('log_scalars', 'runtime_info', 'resumed_keys')
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f'a {value.ndim}-D {value.dtype} array'
     return type(value).__name__
 
 
@@ -60,7 +62,7 @@ def _check_history_buffer(name: str, buffer: Any, checkpoint: str) -> None:
     for label, array in (('_log_history', logs), ('_count_history', counts)):
         if not isinstance(array, np.ndarray) or array.ndim != 1 or \
                 array.dtype.kind not in 'biuf' or len(array) > length:
-            raise _bad(checkpoint, f'holds {label}={_kind(array)} in {where} (mmengine '
+            raise _bad(checkpoint, f'holds {label} = {_kind(array)} in {where} (mmengine '
                        f'writes a 1-D numeric array of at most max_length values)')
     if len(logs) != len(counts):
         raise _bad(checkpoint, f'holds {len(logs)} values and {len(counts)} counts in {where}')
