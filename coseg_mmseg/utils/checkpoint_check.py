@@ -80,6 +80,8 @@ def explain_load_error(exc: BaseException, checkpoint: str,
         The error to raise instead (``raise ... from exc``), or None for an unrelated exception.
     """
     text = str(exc)
+    if isinstance(exc, UserError):  # raised while loading (a refused frozen-weights reference)
+        return UserError(text if checkpoint in text else f'checkpoint {checkpoint!r}: {text}')
     if isinstance(exc, RuntimeError):
         summary = summarize_mismatch(checkpoint, model_name, text)
         if summary is not None:

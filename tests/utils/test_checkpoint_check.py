@@ -6,7 +6,7 @@ import torch
 from mmengine.runner.checkpoint import load_state_dict
 from torch import nn
 
-from coseg_mmseg.utils import explain_load_error
+from coseg_mmseg.utils import UserError, explain_load_error
 
 
 def strict_load_error(model: nn.Module, state: dict) -> RuntimeError:
@@ -49,3 +49,13 @@ def test_a_refusal_does_not_advise_allow_listing_the_global():
     assert '(Unsupported global: GLOBAL io.open was not an allowed global by default)' in str(
         error)
     assert 'add_safe_globals' not in str(error)
+
+
+def test_an_error_raised_while_loading_names_the_checkpoint():
+    """A frozen-weights reference is checked inside the state-dict load, which does not know
+    the file: the tools' message names it (issue 25.3)."""
+    inner = UserError("the checkpoint's frozen-weights reference of X ({}) is refused")
+    error = explain_load_error(inner, 'runs/iter_9.pth', 'CoSeg')
+    assert str(error) == f"checkpoint 'runs/iter_9.pth': {inner}"
+    named = UserError("checkpoint 'runs/iter_9.pth' holds a list")
+    assert str(explain_load_error(named, 'runs/iter_9.pth', 'CoSeg')) == str(named)
