@@ -235,7 +235,7 @@ def resume_from_crafted_history_buffer(scratch: Path) -> Tuple[bool, str]:
     (work / 'last_checkpoint').write_text(str(work / 'iter_1.pth'))
     result = run_tool('train.py', str(TINY_CONFIG), '--work-dir', str(work), '--resume',
                       cwd=tiny_world())
-    return one_line_refusal(result, names='iter_1.pth', says='HistoryBuffer')
+    return one_line_refusal(result, names='iter_1.pth', says='message_hub')
 
 
 # --------------------------------------------------------------------- item 9: smaller
