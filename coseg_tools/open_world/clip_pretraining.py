@@ -53,8 +53,8 @@ def clip_config(image_size: int = world.SCENE_SIZE):
     """The HF ``CLIPConfig`` of the world's tiny CLIP (the convergence benchmark's sizes;
     another ``image_size`` only for the tests' fast runs)."""
     from transformers import CLIPConfig
-    from coseg_mmseg.testing.convergence import CONVERGENCE_VISION
-    from coseg_mmseg.testing.tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT
+    from coseg_tools.generators.convergence import CONVERGENCE_VISION
+    from coseg_tools.generators.tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT
     return CLIPConfig(text_config=TINY_TEXT,
                       vision_config=dict(CONVERGENCE_VISION, image_size=image_size),
                       projection_dim=TINY_PROJECTION_DIM)
