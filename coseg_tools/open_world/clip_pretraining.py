@@ -255,7 +255,8 @@ def read_record(clip_dir: str) -> Optional[Dict]:
 
 def wanted_record(seed: int, **kwargs) -> Dict:
     """The record a CLIP made with these arguments carries (without its stats)."""
-    args = dict(DEFAULTS, image_size=world.SCENE_SIZE, **kwargs)
+    args = dict(DEFAULTS, image_size=world.SCENE_SIZE)
+    args.update(kwargs)
     return dict(format_version=FORMAT_VERSION, clip_seed=int(seed), **args,
                 classes=list(world.CLASSES))
 
