@@ -2,7 +2,7 @@
 import os
 import tempfile
 
-from coseg_mmseg.utils.cli import UserError
+from coseg_mmseg.utils import UserError
 
 
 def check_work_dir(work_dir: str, option: str = '--work-dir') -> None:

@@ -21,8 +21,9 @@ import torch
 
 from coseg_mmseg.apis import init_model, parse_vocabulary
 from coseg_mmseg.deploy import CoSegScoresGraph, check_size, export_onnx, vocabulary_embeddings
-from coseg_mmseg.utils import (UserError, add_debug_argument, check_checkpoint_file,
-                               explain_load_error, load_config, run_tool)
+from coseg_tools.checkpoint_check import check_checkpoint_file, explain_load_error
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
+from coseg_tools.tool_config import load_config
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

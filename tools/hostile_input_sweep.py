@@ -16,7 +16,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from coseg_mmseg.utils import add_debug_argument, run_tool  # noqa: E402
+from coseg_tools.cli import add_debug_argument, run_tool  # noqa: E402
 from coseg_tools.hostile import Outcome, collect_cases, run_cases  # noqa: E402
 
 

@@ -12,14 +12,14 @@ local checkpoint: ``torch.load(weights_only=True)`` (the allow-list of
 :class:`~.cli.UserError` naming the file.
 """
 import os
+import re
 from typing import Any, Mapping, Optional
 
 import numpy as np
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .checkpoint_check import check_checkpoint_file, explain_load_error
-from .cli import UserError, one_line
+from .errors import UserError
 
 HISTORY_BUFFER_FIELDS = {'max_length', '_log_history', '_count_history'}
 MESSAGE_HUB_FIELDS = ('log_scalars', 'runtime_info', 'resumed_keys')
@@ -116,19 +116,37 @@ def load_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> 
                         f"dir's last_checkpoint file is empty (a save was interrupted); write "
                         f'the path of a complete iter_N.pth into it, or delete it to start over')
     filename = os.path.expanduser(filename)
-    check_checkpoint_file(filename)
+    if os.path.isdir(filename):
+        raise UserError(f'checkpoint {filename!r} is a folder; give a .pth file in it '
+                        f'(e.g. {os.path.join(filename, "iter_N.pth")})')
+    if not os.path.isfile(filename):
+        raise UserError(f'checkpoint {filename!r} does not exist (working directory: '
+                        f'{os.getcwd()}); give the .pth file tools/train.py wrote in its work dir')
     try:
         checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001  (turned into one line where the cause is known)
+    except Exception as exc:  # noqa: BLE001  (a file that is no checkpoint, or is refused)
         if isinstance(exc, OSError):
             raise  # a permission or disk error, named by the OSError itself
-        error = explain_load_error(exc, filename, 'the model') or UserError(
-            f'checkpoint {filename!r} cannot be read ({type(exc).__name__}: '
-            f'{one_line(exc)}): it is not a zip file as torch.save writes one; use a .pth '
-            f'file written by tools/train.py')
-        raise error from exc
+        raise unreadable(filename, exc) from exc
     check_checkpoint_layout(checkpoint, filename)
     return checkpoint
+
+
+def unreadable(filename: str, exc: BaseException) -> UserError:
+    """One line for a file ``torch.load`` could not read or refused: the unpickler's own
+    reason, without torch's advice to allow-list a refused global "if you trust" the file."""
+    text = str(exc)
+    detail = re.search(r'WeightsUnpickler error: (.+?)(?:\n\n|$)', text, re.S)
+    reason = ' '.join((detail[1] if detail else text.splitlines()[0] if text else
+                       'the file ends early').split())
+    reason = re.sub(r'\s*Please use `torch\.serialization\.add_safe_globals.*', '',
+                    reason).rstrip('.')
+    if detail is None and not isinstance(exc, EOFError):
+        reason = f'{type(exc).__name__}: {reason}'
+    return UserError(f'checkpoint {filename!r} cannot be read ({reason}): it is not a file '
+                     f'torch.save wrote, is truncated, or holds objects outside the '
+                     f'weights-only allow-list (SECURITY.md); use a .pth file written by '
+                     f'tools/train.py')
 
 
 def register_checkpoint_loader() -> None:

@@ -36,7 +36,7 @@ def tiny_world() -> Path:
         from mmseg.registry import MODELS
 
         import coseg_mmseg  # noqa: F401  (registers the components)
-        from coseg_mmseg.testing import make_tiny_assets
+        from coseg_tools.generators import make_tiny_assets
         from mmengine.logging import MMLogger
         init_default_scope('mmseg')
         MMLogger.get_instance('mmengine', log_level='WARNING')  # no per-weight init log

@@ -16,6 +16,8 @@ from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx, vocabulary_embeddi
 from coseg_tools.hostile._crafted import code_running_checkpoint
 from tests.helpers import REPO, TINY_CONFIG, run_tool, save_tiny_checkpoint
 
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
+
 XATTEN_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_xatten_tiny_cocostuff.py')
 CLASSES = ('grass', 'sea', 'road', 'person')
 

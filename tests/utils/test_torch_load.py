@@ -267,7 +267,7 @@ def test_load_plain_pickle_reads_data_and_runs_nothing(tmp_path):
 
 # ------------------------------------------------- no unrestricted unpickling (issue 25.1)
 UNPICKLING = re.compile(r'weights_only\s*=\s*False|pickle\.loads?\(|allow_pickle\s*=\s*True'
-                        r'|Unpickler\(|torch\.load\((?![^)]*weights_only\s*=\s*True)')
+                        r'|Unpickler\(|torch\.load\((?![^\n]*\n?[^\n]*weights_only\s*=\s*True)')
 # The one restricted reader; it names pickle.Unpickler to subclass it.
 RESTRICTED = {os.path.join('coseg_mmseg', 'utils', 'torch_load.py')}
 

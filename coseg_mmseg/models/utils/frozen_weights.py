@@ -8,9 +8,7 @@ Loading such a state dict (mmengine's loader or ``torch.nn.Module.load_state_dic
 weights from the reference first, so the full model is rebuilt and strict loading passes.
 
 References record the ``init_cfg`` as it was, a local path made absolute (so that the
-checkpoint loads from any working directory): checkpoints saved before ``CLIPPretrained``
-existed hold ``type='Pretrained', source=...``, which the CLIP modules still read (with a
-``FutureWarning``, :func:`coseg_mmseg.models.clip.clip_init_cfg`).
+checkpoint loads from any working directory).
 
 A reference comes from a checkpoint, an input like any other. Before it is loaded,
 :func:`check_reference` refuses one whose type this module does not load (a frozen CLIP would
@@ -26,16 +24,16 @@ from typing import Dict, Optional, Tuple
 
 from torch import Tensor, nn
 
-from ...utils.cli import UserError
+from ...utils.errors import UserError
 
 REFERENCE_KEY = 'coseg_frozen_weights'
 # The init_cfg types that name weights: the plugin's CLIP sources, mmengine's and mmseg's.
 PRETRAINED_TYPES = ('CLIPPretrained', 'Pretrained', 'Pretrained_Part')
 # Types a module reads alike: a reference may hold any type of a group its config's type is in.
-COMPATIBLE_TYPES = ({'CLIPPretrained', 'Pretrained'}, {'Pretrained', 'Pretrained_Part'})
+COMPATIBLE_TYPES = ({'Pretrained', 'Pretrained_Part'}, )  # mmengine's and mmseg's (non-CLIP modules)
 REFERENCE_KEYS = {
     'CLIPPretrained': {'type', 'source', 'checkpoint', 'model_name', 'prefix'},
-    'Pretrained': {'type', 'source', 'checkpoint', 'model_name', 'prefix', 'map_location'},
+    'Pretrained': {'type', 'checkpoint', 'prefix', 'map_location'},
     'Pretrained_Part': {'type', 'checkpoint', 'prefix', 'map_location'},
 }
 # Files that hold weights, by name: a reference to anything else is refused.
@@ -93,8 +91,8 @@ def check_reference(module: nn.Module, reference: object) -> dict:
     """
     reads_clip = getattr(module, 'loads_clip_weights', False)
     own_type = (module.init_cfg or {}).get('type')
-    if reads_clip:  # its init_weights reads CLIPPretrained and the old Pretrained form only
-        allowed = set(COMPATIBLE_TYPES[0])
+    if reads_clip:  # its init_weights reads CLIPPretrained only
+        allowed = {'CLIPPretrained'}
     else:
         allowed = set().union(*(group for group in COMPATIBLE_TYPES if own_type in group)) or {
             own_type}

@@ -6,7 +6,8 @@ import torch
 from mmengine.runner.checkpoint import load_state_dict
 from torch import nn
 
-from coseg_mmseg.utils import UserError, explain_load_error
+from coseg_mmseg.utils import UserError
+from coseg_tools.checkpoint_check import explain_load_error
 
 
 def strict_load_error(model: nn.Module, state: dict) -> RuntimeError:

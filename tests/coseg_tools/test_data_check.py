@@ -3,7 +3,7 @@ import os
 import pytest
 from mmengine.config import Config
 
-from coseg_mmseg.utils import check_data_roots
+from coseg_tools.data_check import check_data_roots
 from tests.helpers import REPO
 
 
@@ -30,7 +30,7 @@ def test_a_zero_byte_image_of_the_dataset_is_named(tmp_path):
     import mmcv
     from mmengine.config import Config
 
-    from coseg_mmseg.utils import explain_data_error
+    from coseg_tools.data_check import explain_data_error
     folder = tmp_path / 'images'
     folder.mkdir()
     (folder / 'good.jpg').write_bytes(b'not empty')
