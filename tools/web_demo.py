@@ -15,6 +15,7 @@ import os
 import sys
 
 from coseg_mmseg.apis import init_model, parse_vocabulary
+from coseg_mmseg.datasets.vocabularies import VOCABULARIES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',
@@ -46,14 +47,17 @@ def main() -> None:
     for path in args.examples:
         if not os.path.isfile(path):
             fail(f'example image {path!r} does not exist')
-    if args.vocab:
+    vocabulary = ''
+    if args.vocab:  # the operator's own words or file: shown in the page's box as words
         try:
-            parse_vocabulary(args.vocab)
-        except (ValueError, FileNotFoundError) as error:
-            fail(str(error))
+            names = parse_vocabulary(args.vocab)
+            vocabulary = args.vocab.strip() if args.vocab.strip() in VOCABULARIES else ', '.join(
+                names)
+        except (ValueError, TypeError, FileNotFoundError) as error:
+            fail(f'--vocab {args.vocab!r}: {error}')
     from coseg_mmseg.visualization.web_app import build_app
     model = init_model(args.config, args.checkpoint, device=args.device)
-    app = build_app(model, examples=args.examples, vocabulary=args.vocab,
+    app = build_app(model, examples=args.examples, vocabulary=vocabulary,
                     preview=True)
     app.launch(server_name=args.host, server_port=args.port, share=False)
 

@@ -20,6 +20,23 @@ from .overlay import draw_overlay, slot_caption, slot_panel
 TYPED = '(the words typed below)'
 
 
+def read_typed_vocabulary(text: str) -> Tuple[str, ...]:
+    """The class names a visitor typed: comma-separated words or a named vocabulary, never a file.
+
+    The page runs on the server, so ``@file.txt`` (which :func:`parse_vocabulary` reads for the
+    command-line tools) is refused before any path is looked at: no file's lines reach the
+    legend, and no answer says whether a path exists. Errors only repeat what was typed.
+
+    Raises:
+        ValueError: One line saying what to type instead.
+    """
+    text = (text or '').strip()
+    if text.startswith('@'):
+        raise ValueError('the web page takes words, not files: type class names separated by '
+                         'commas ("sky, sea, sand") or choose a named vocabulary')
+    return parse_vocabulary(text)
+
+
 def segment_image(model: nn.Module, image_rgb: Optional[np.ndarray], vocabulary: str, *,
                   opacity: float = 0.5, slots: bool = True
                   ) -> Tuple[np.ndarray, Dict[str, float], List[Tuple[np.ndarray, str]]]:
@@ -28,7 +45,8 @@ def segment_image(model: nn.Module, image_rgb: Optional[np.ndarray], vocabulary:
     Args:
         model: From :func:`coseg_mmseg.apis.init_model`.
         image_rgb: (H, W, 3) RGB uint8 (gradio's numpy images; RGBA and grey are converted).
-        vocabulary: Comma-separated words or a vocabulary name (``voc20``).
+        vocabulary: Comma-separated words or a vocabulary name (``voc20``); never a file
+            (:func:`read_typed_vocabulary`).
         opacity: Weight of the class colours in the overlay.
         slots: Also compute the per-slot panels (one more forward pass).
 
@@ -45,7 +63,7 @@ def segment_image(model: nn.Module, image_rgb: Optional[np.ndarray], vocabulary:
     if image_rgb.ndim == 2:
         image_rgb = np.repeat(image_rgb[..., None], 3, axis=2)
     image_rgb = np.ascontiguousarray(image_rgb[..., :3]).astype(np.uint8)
-    names = parse_vocabulary(vocabulary or '')
+    names = read_typed_vocabulary(vocabulary)
     bgr = np.ascontiguousarray(image_rgb[..., ::-1])  # the API takes OpenCV's BGR arrays
     result = segment(model, bgr, names)
     shares = dict(sorted(result.present().items(), key=lambda kv: -kv[1]))
@@ -81,7 +99,7 @@ def build_app(model: nn.Module, *, examples: Sequence[str] = (), vocabulary: str
     def run(image, text):
         try:
             overlay, shares, panels = segment_image(model, image, text, opacity=opacity)
-        except (ValueError, FileNotFoundError) as error:
+        except ValueError as error:  # what was typed; never a server file or path
             raise gr.Error(str(error), print_exception=False) from None
         return overlay, shares or {'(no class reached the threshold)': 0.0}, panels
 
