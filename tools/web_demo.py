@@ -5,10 +5,12 @@ Usage:
         [--examples IMG ...] [--port 7860] [--host 127.0.0.1] [--device cpu]
 
 Open http://127.0.0.1:7860: upload or pick an image, type comma-separated words or choose a
-named vocabulary (voc20, coco_stuff, ...), press Segment; the page shows the coloured overlay
+named vocabulary (voc20, coco_stuff, ...; the page reads no files: ``@file.txt`` is for
+``--vocab`` only), press Segment; the page shows the coloured overlay
 with its legend, each class's share of the image, and what each coexistence slot found. With
 no ``--config`` the no-training baseline (pretrained CLIP + CLIPSeg) is used. Needs gradio
-(requirements/optional.txt).
+(requirements/optional.txt). Limits per request (coseg_mmseg.visualization.web_app): uploads of
+25 MB, images of 50 megapixels, shrunk to 2048 pixels on the longer side before segmenting.
 """
 import argparse
 import os
@@ -55,11 +57,11 @@ def main() -> None:
                 names)
         except (ValueError, TypeError, FileNotFoundError) as error:
             fail(f'--vocab {args.vocab!r}: {error}')
-    from coseg_mmseg.visualization.web_app import build_app
+    from coseg_mmseg.visualization.web_app import build_app, launch
     model = init_model(args.config, args.checkpoint, device=args.device)
     app = build_app(model, examples=args.examples, vocabulary=vocabulary,
                     preview=True)
-    app.launch(server_name=args.host, server_port=args.port, share=False)
+    launch(app, host=args.host, port=args.port)
 
 
 if __name__ == '__main__':
