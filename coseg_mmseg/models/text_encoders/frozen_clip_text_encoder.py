@@ -143,7 +143,8 @@ class FrozenCLIPTextEncoder(BaseModule):
             entry = torch.load(path, map_location='cpu', weights_only=True)
             problem = self._entry_problem(entry, key, stored_key, integrity_key(self._folder()))
         except Exception as exc:  # corrupt, truncated, foreign
-            problem = f'unreadable ({exc})'
+            problem = (f'unreadable ({type(exc).__name__}: truncated, not a torch file, or '
+                       f'holding objects a weights-only load refuses)')
         if problem is not None:  # recomputed and rewritten by the caller
             warnings.warn(f'ignoring invalid text-embedding cache {path}: {problem}; '
                           f'recomputing it')

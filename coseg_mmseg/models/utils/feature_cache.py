@@ -175,7 +175,8 @@ class FeatureCache:
             entry = torch.load(path, map_location='cpu', weights_only=True)
             problem = self._entry_problem(entry, key)
         except Exception as exc:  # truncated, not a torch file, foreign layout
-            problem = f'unreadable ({exc})'
+            problem = (f'unreadable ({type(exc).__name__}: truncated, not a torch file, or '
+                       f'holding objects a weights-only load refuses)')
         if problem == 'another key':
             return None  # another layout (or a hash collision): recompute, overwrite
         if problem is not None:
