@@ -64,10 +64,7 @@ small = os.path.abspath('small.jpg')
 cv2.imwrite(small, np.full((64, 64, 3), 128, np.uint8))
 client = Client(f'http://127.0.0.1:{port}/', verbose=False)
 client.predict(handle_file(small), ', '.join(words), api_name='/segment')  # warm-up
-upload = os.path.abspath(f'upload_{SIZE}.jpg')
-if not os.path.exists(upload):  # smooth content: a small file of many pixels
-    ramp = np.linspace(0, 255, SIZE, dtype=np.float32)
-    cv2.imwrite(upload, np.stack([np.add.outer(ramp, ramp) / 2] * 3, -1).astype(np.uint8))
+upload = os.path.abspath(f'upload_{SIZE}.jpg')  # made by the parent: not in this baseline
 before = peak_mib()
 try:
     overlay, _, _ = client.predict(handle_file(upload), ', '.join(words), api_name='/segment')
@@ -119,6 +116,18 @@ def make_workspace(folder: str) -> None:
         os.chdir(cwd)
 
 
+def make_upload(folder: str, side: int) -> None:
+    """``upload_SIDE.jpg``: a smooth ramp (a small file of many pixels), made in this process so
+    that the measuring process's baseline does not hold it."""
+    import cv2
+    import numpy as np
+    path = os.path.join(folder, f'upload_{side}.jpg')
+    if not os.path.exists(path):
+        ramp = np.linspace(0, 127, side, dtype=np.float32).astype(np.uint8)
+        image = np.add.outer(ramp, ramp).astype(np.uint8)
+        cv2.imwrite(path, cv2.merge([image, image, image]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--before', help='also measure this commit (e.g. the one before a fix)')
@@ -148,6 +157,7 @@ def main() -> None:
                   f'{json.dumps(result)}', flush=True)
             sides = args.upload if label == 'after' else args.before_uploads
             for side in sides:
+                make_upload(workspace, side)
                 result = run_child(WEB, tree, workspace, SIZE=side, WORDS=args.upload_words)
                 print(f'{label:<20} web upload {side}x{side}, {args.upload_words} words: '
                       f'{json.dumps(result)}', flush=True)
