@@ -97,10 +97,7 @@ def make_workspace(folder: str) -> None:
     from mmengine.config import Config
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
-    try:
-        from coseg_tools.generators.tiny_assets import make_tiny_assets
-    except ImportError:  # before the move to coseg_tools
-        from coseg_mmseg.testing import make_tiny_assets
+    from coseg_tools.generators import make_tiny_assets
     import coseg_mmseg  # noqa: F401  (registration)
     register_all_modules()
     make_tiny_assets(os.path.join(folder, 'data', 'tiny'))

@@ -52,10 +52,7 @@ def _env() -> dict:
 
 
 def _make_tiny_assets(folder: str) -> dict:
-    try:
-        from coseg_tools.generators.tiny_assets import make_tiny_assets
-    except ImportError:  # before the move to coseg_tools
-        from coseg_mmseg.testing import make_tiny_assets
+    from coseg_tools.generators import make_tiny_assets
     return make_tiny_assets(folder)
 
 
@@ -288,15 +285,13 @@ def text_cache_entry(change: str) -> Callable[[Path], Tuple[bool, str]]:
         import torch
 
         from coseg_mmseg.models import FrozenCLIPTextEncoder
-        try:
-            from coseg_tools.generators.tiny_assets import TINY_TEXT_ENCODER
-        except ImportError:
-            from coseg_mmseg.testing import TINY_TEXT_ENCODER
+        from coseg_tools.generators import TINY_TEXT_ENCODER
         names = ['sky', 'sea', 'sand']
 
         def encoder():
             torch.manual_seed(0)
-            return FrozenCLIPTextEncoder(**TINY_TEXT_ENCODER, cache_dir=str(scratch))
+            return FrozenCLIPTextEncoder(**TINY_TEXT_ENCODER, disk_cache=True,
+                                         cache_dir=str(scratch))
         expected = encoder()(names)
         [path] = (scratch / 'text_embeddings').glob('*.pt')
         if change == 'malformed':

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG
 
 # Imported by every Python process started with this folder first on PYTHONPATH: the process
