@@ -15,6 +15,7 @@ Handled means, per kind:
 """
 import atexit
 import http.client
+import logging
 import os
 import signal
 import socket
@@ -69,7 +70,7 @@ def tiny_world() -> Path:
 
         import coseg_mmseg  # noqa: F401  (registers the components)
         init_default_scope('mmseg')
-        MMLogger.get_instance('mmengine', log_level='WARNING')
+        MMLogger.get_instance('mmengine').setLevel(logging.WARNING)  # no per-weight init log
         root = Path(tempfile.mkdtemp(prefix='coseg-hostile-serving-'))
         _make_tiny_assets(str(root / 'data' / 'tiny'))
         cwd = os.getcwd()
