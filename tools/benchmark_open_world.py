@@ -126,22 +126,27 @@ def make_world(root: str, split_seed: int, unseen_fraction: float,
                world_args: Sequence[str]) -> dict:
     """Make (or reuse) the world of this split under ROOT; returns its split.json.
 
-    The CLIP depends on the world and ``--clip-seed`` only, not on the split: every split
-    folder links ``clip`` and ``clip_random_text`` to one copy under ROOT, so it is trained
-    once (the world tool reuses it when its record matches).
+    The CLIP depends on the world and ``--clip-seed`` only, not on the split: the first split
+    made under ROOT trains it, then its ``clip`` and ``clip_random_text`` move to ROOT and
+    every split folder links to them (the world tool reuses a CLIP whose record matches).
     """
     folder = split_dir(root, split_seed, unseen_fraction)
     data = os.path.join(folder, 'data', 'open_world')
     os.makedirs(data, exist_ok=True)
-    for name in ('clip', 'clip_random_text'):
-        shared = os.path.join(root, 'shared_' + name)
-        os.makedirs(shared, exist_ok=True)
+    names = ('clip', 'clip_random_text')
+    shared = {n: os.path.join(root, 'shared_' + n) for n in names}
+    for name in names:
         link = os.path.join(data, name)
-        if not os.path.islink(link) and not os.path.exists(link):
-            os.symlink(os.path.relpath(shared, data), link)
+        if os.path.isdir(shared[name]) and not os.path.lexists(link):
+            os.symlink(os.path.relpath(shared[name], data), link)
     cmd = [sys.executable, tool('make_open_world_data.py'), '--out', data, '--split-seed',
-           str(split_seed), '--unseen-fraction', str(unseen_fraction), *world_args]
+           str(split_seed), '--unseen-fraction', str(unseen_fraction), '--report', *world_args]
     seconds = run(cmd, REPO, os.path.join(folder, 'make_world.log'))
+    for name in names:
+        link = os.path.join(data, name)
+        if not os.path.islink(link) and not os.path.exists(shared[name]):
+            os.rename(link, shared[name])
+            os.symlink(os.path.relpath(shared[name], data), link)
     print(f'world ready in {seconds:.0f} s: {relative(cmd)}', flush=True)
     with open(os.path.join(data, 'scenes', 'split.json')) as f:
         return json.load(f)
