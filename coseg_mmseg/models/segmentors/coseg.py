@@ -69,6 +69,8 @@ class CoSeg(CoSegBase):
         """
         feats = self.neck(self.backbone(inputs))
         feats['vocab_embeds'] = self.vocabulary_embeddings('train' if self.training else 'test')
+        if not self.training and getattr(self.decode_head, 'seen_calibration', 0):
+            feats['seen_mask'] = self.seen_mask(self.vocabulary_names('test')).to(inputs.device)
         return feats
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
