@@ -40,7 +40,7 @@ SCENE_TEMPLATES = ('a photo of {}.', 'a picture of {}.', '{}', 'an image with {}
 # embedding is the same as with the full 77 positions.
 TRAIN_CONTEXT = 40
 # What makes a saved CLIP; a saved one is reused only when all of these match.
-DEFAULTS = dict(steps=700, batch_size=64, pool_size=6000, single_fraction=0.5,
+DEFAULTS = dict(steps=300, batch_size=64, pool_size=3000, single_fraction=0.5,
                 unlabeled_fraction=0.03, lr=2e-3, weight_decay=0.05, warmup=50)
 # CoSeg appends this name to every vocabulary (its padding class); the CLIP learns it from
 # images of the bare background (what scenes leave unlabelled).
@@ -49,12 +49,14 @@ FORMAT_VERSION = 1
 RECORD = 'coseg_world.json'
 
 
-def clip_config():
-    """The HF ``CLIPConfig`` of the world's tiny CLIP (the convergence benchmark's sizes)."""
+def clip_config(image_size: int = world.SCENE_SIZE):
+    """The HF ``CLIPConfig`` of the world's tiny CLIP (the convergence benchmark's sizes;
+    another ``image_size`` only for the tests' fast runs)."""
     from transformers import CLIPConfig
     from coseg_mmseg.testing.convergence import CONVERGENCE_VISION
     from coseg_mmseg.testing.tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT
-    return CLIPConfig(text_config=TINY_TEXT, vision_config=CONVERGENCE_VISION,
+    return CLIPConfig(text_config=TINY_TEXT,
+                      vision_config=dict(CONVERGENCE_VISION, image_size=image_size),
                       projection_dim=TINY_PROJECTION_DIM)
 
 
@@ -72,24 +74,24 @@ def scene_caption(names: Sequence[str], rng: np.random.Generator) -> str:
 
 
 def draw_pair(rng: np.random.Generator, single_fraction: float = 0.5,
-              unlabeled_fraction: float = 0.03, classes: Sequence[str] = world.CLASSES
-              ) -> Tuple[np.ndarray, str, Tuple[int, ...]]:
+              unlabeled_fraction: float = 0.03, classes: Sequence[str] = world.CLASSES,
+              size: int = world.SCENE_SIZE) -> Tuple[np.ndarray, str, Tuple[int, ...]]:
     """One image-caption pair over all classes: RGB image (H, W, 3) uint8, caption, and the
     sorted global ids the caption names (equal ids: positives of each other; ``(-1, )`` for
     the bare background captioned "unlabeled")."""
     draw = rng.random()
     if draw < unlabeled_fraction:
-        label = np.full((world.SCENE_SIZE, world.SCENE_SIZE), world.IGNORE_INDEX, np.uint8)
+        label = np.full((size, size), world.IGNORE_INDEX, np.uint8)
         template = SINGLE_TEMPLATES[int(rng.integers(len(SINGLE_TEMPLATES)))]
         return world.paint(label, rng, classes), template.format(UNLABELED), (-1, )
     if draw < unlabeled_fraction + single_fraction:
         cls = int(rng.integers(len(classes)))
-        image, _ = world.draw_single(rng, cls, classes=classes)
+        image, _ = world.draw_single(rng, cls, classes=classes, size=size)
         template = SINGLE_TEMPLATES[int(rng.integers(len(SINGLE_TEMPLATES)))]
         return image, template.format(classes[cls]), (cls, )
     stuff = [i for i, c in enumerate(classes) if world.is_stuff(c)]
     things = [i for i, c in enumerate(classes) if not world.is_stuff(c)]
-    image, label = world.draw_scene(rng, stuff, things, max_things=3)
+    image, label = world.draw_scene(rng, stuff, things, max_things=3, size=size)
     present = tuple(int(c) for c in np.unique(label) if c != world.IGNORE_INDEX)
     return image, scene_caption([classes[c] for c in present], rng), present
 
@@ -134,13 +136,14 @@ def symmetric_info_nce(image_embeds, text_embeds, logit_scale, keys: Sequence[Tu
     return (loss_i + loss_t) / 2
 
 
-def build_pool(size: int, seed: int, single_fraction: float, unlabeled_fraction: float
+def build_pool(count: int, seed: int, single_fraction: float, unlabeled_fraction: float,
+               size: int = world.SCENE_SIZE
                ) -> Tuple[np.ndarray, List[str], List[Tuple[int, ...]]]:
-    """``size`` pairs of :func:`draw_pair` from the stream ``[seed, 1]``."""
+    """``count`` pairs of :func:`draw_pair` from the stream ``[seed, 1]``."""
     rng = np.random.default_rng([seed, 1])
     images, captions, keys = [], [], []
-    for _ in range(size):
-        image, caption, key = draw_pair(rng, single_fraction, unlabeled_fraction)
+    for _ in range(count):
+        image, caption, key = draw_pair(rng, single_fraction, unlabeled_fraction, size=size)
         images.append(image)
         captions.append(caption)
         keys.append(key)
@@ -153,7 +156,7 @@ def train_world_clip(*, seed: int = 0, steps: int = DEFAULTS['steps'],
                      single_fraction: float = DEFAULTS['single_fraction'],
                      unlabeled_fraction: float = DEFAULTS['unlabeled_fraction'],
                      lr: float = DEFAULTS['lr'], weight_decay: float = DEFAULTS['weight_decay'],
-                     warmup: int = DEFAULTS['warmup'],
+                     warmup: int = DEFAULTS['warmup'], image_size: int = world.SCENE_SIZE,
                      log: Optional[Callable[[str], None]] = None) -> Tuple[object, object, Dict]:
     """Train the world's CLIP from scratch; return (trained model, model with the initial
     random text tower, record).
@@ -168,9 +171,10 @@ def train_world_clip(*, seed: int = 0, steps: int = DEFAULTS['steps'],
     from transformers import CLIPModel
     start = time.time()
     torch.manual_seed(seed)
-    model = CLIPModel(clip_config())
+    model = CLIPModel(clip_config(image_size))
     random_text = copy.deepcopy(model)
-    images, captions, keys = build_pool(pool_size, seed, single_fraction, unlabeled_fraction)
+    images, captions, keys = build_pool(pool_size, seed, single_fraction, unlabeled_fraction,
+                                        image_size)
     tokens = tokenize(captions)
     if (tokens[:, TRAIN_CONTEXT:] != 0).any():
         raise ValueError(f'a caption is longer than {TRAIN_CONTEXT} tokens')
@@ -201,7 +205,7 @@ def train_world_clip(*, seed: int = 0, steps: int = DEFAULTS['steps'],
         schedule.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, np.log(100))
-        losses.append(float(loss))
+        losses.append(loss.item())
         if log is not None and (step % 50 == 0 or step == steps - 1):
             log(f'clip step {step + 1}/{steps}: loss {loss.item():.3f} '
                 f'scale {model.logit_scale.exp().item():.1f} ({time.time() - start:.0f} s)')
@@ -213,8 +217,8 @@ def train_world_clip(*, seed: int = 0, steps: int = DEFAULTS['steps'],
     random_text.eval()
     record = dict(format_version=FORMAT_VERSION, clip_seed=int(seed), steps=steps,
                   batch_size=batch_size, pool_size=pool_size, single_fraction=single_fraction,
-                  unlabeled_fraction=unlabeled_fraction, lr=lr, weight_decay=weight_decay, warmup=warmup,
-                  classes=list(world.CLASSES))
+                  unlabeled_fraction=unlabeled_fraction, lr=lr, weight_decay=weight_decay,
+                  warmup=warmup, image_size=image_size, classes=list(world.CLASSES))
     stats = dict(first_loss=float(np.mean(losses[:10])), last_loss=float(np.mean(losses[-10:])),
                  draw_seconds=round(drawn, 1), train_seconds=round(time.time() - start, 1))
     return model, random_text, dict(record, stats=stats)
@@ -222,7 +226,7 @@ def train_world_clip(*, seed: int = 0, steps: int = DEFAULTS['steps'],
 
 def save_tokenizer(out_dir: str) -> None:
     """Save a ``CLIPTokenizer`` built from open_clip's BPE files (the plugin's tokenizer):
-    the same vocabulary and merges, CLIP's special tokens."""
+    the same vocabulary, merges, special tokens and padding, so both give the same ids."""
     from open_clip.tokenizer import SimpleTokenizer
     from transformers import CLIPTokenizer
     bpe = SimpleTokenizer()
@@ -236,7 +240,8 @@ def save_tokenizer(out_dir: str) -> None:
         json.dump(vocab, f)
     with open(merges_file, 'w') as f:
         f.write('#version: 0.2\n' + ''.join(f'{a} {b}\n' for a, b in merges))
-    CLIPTokenizer(vocab_file, merges_file).save_pretrained(out_dir)
+    # open_clip pads with token 0 ('!'), as the LAION CLIPs on the hub do
+    CLIPTokenizer(vocab_file, merges_file, pad_token='!').save_pretrained(out_dir)
 
 
 def read_record(clip_dir: str) -> Optional[Dict]:
@@ -250,7 +255,7 @@ def read_record(clip_dir: str) -> Optional[Dict]:
 
 def wanted_record(seed: int, **kwargs) -> Dict:
     """The record a CLIP made with these arguments carries (without its stats)."""
-    args = dict(DEFAULTS, **kwargs)
+    args = dict(DEFAULTS, image_size=world.SCENE_SIZE, **kwargs)
     return dict(format_version=FORMAT_VERSION, clip_seed=int(seed), **args,
                 classes=list(world.CLASSES))
 
