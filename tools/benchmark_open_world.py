@@ -173,8 +173,14 @@ def dense_floor(folder: str) -> dict:
 
 
 def train_and_test(folder: str, row: Row, seed: int, options: Sequence[str],
-                   reuse: bool) -> dict:
-    """Train ``row`` with ``seed`` in ``folder``, then run its two zero-shot tests."""
+                   reuse: bool, calibrations: Sequence[float] = ()) -> List[dict]:
+    """Train ``row`` with ``seed`` in ``folder``, then run its two zero-shot tests, and the
+    generalized one again at each ``decode_head.seen_calibration`` of ``calibrations`` (CoSeg
+    rows only; the cross-vocabulary test holds no seen name, calibration leaves it alone).
+
+    Returns:
+        One result per test setting: the plain one first, then one per calibration.
+    """
     work = os.path.join('work_dirs', f'{row.key}_seed{seed}')
     os.makedirs(os.path.join(folder, work), exist_ok=True)
     config = os.path.join(CONFIG_DIR, row.config + '.py')
@@ -191,20 +197,28 @@ def train_and_test(folder: str, row: Row, seed: int, options: Sequence[str],
             f.write(f'{train_s}')
     with open(os.path.join(folder, work, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
-    results = dict(row=row.key, seed=seed, train_s=round(train_s, 1),
+    results = dict(row=row.key, label=row.name, seed=seed, train_s=round(train_s, 1),
                    command=relative(train_cmd))
-    for test, test_config in (('generalized', config), ('cross', cross)):
+    tests = [('generalized', config, []), ('cross', cross, [])]
+    if row.config.startswith('coseg_'):
+        tests += [(f'generalized_cal{g:g}', config,
+                   ['--cfg-options', f'model.decode_head.seen_calibration={g}'])
+                  for g in calibrations]
+    for test, test_config, test_options in tests:
         test_dir = os.path.join(work, f'test_{test}')
         metrics = read_test_metrics(os.path.join(folder, test_dir)) if reuse else None
         if metrics is None:
             cmd = [sys.executable, tool('test.py'), test_config, checkpoint, '--work-dir',
-                   test_dir]
+                   test_dir, *test_options]
             run(cmd, folder, os.path.join(folder, work, f'test_{test}.log'))
             metrics = read_test_metrics(os.path.join(folder, test_dir))
             if metrics is None:
                 raise RuntimeError(f'no metrics file under {os.path.join(folder, test_dir)}')
         results[test] = metrics
-    return results
+    calibrated = [dict(results, label=f'{row.name} +cal {g:g}', generalized=results[
+        f'generalized_cal{g:g}'], calibration=g) for g in calibrations
+        if f'generalized_cal{g:g}' in results]
+    return [results] + calibrated
 
 
 def figures(r: dict) -> dict:
@@ -226,7 +240,7 @@ def print_table(rows: List[dict], floor: Optional[dict]) -> None:
           f'{"u/s":>5} | {"train s":>7}')
     for r in rows:
         f = figures(r)
-        print(f'{ROWS[r["row"]].name:<36} {r["seed"]:>4} {fmt(f["cross"])} | '
+        print(f'{r["label"]:<36} {r["seed"]:>4} {fmt(f["cross"])} | '
               f'{fmt(f["seen"])} {fmt(f["unseen"])} {fmt(f["hiou"])} {fmt(f["ratio"], 5, 2)} | '
               f'{r["train_s"]:>7.0f}')
     if floor:
@@ -235,19 +249,20 @@ def print_table(rows: List[dict], floor: Optional[dict]) -> None:
               f'{fmt(floor.get("unseen", math.nan))} {fmt(floor.get("hiou", math.nan))} '
               f'{"":>5} | {"-":>7}')
     print('(cross: mIoU on val_unseen under the unseen names; seen / unseen / hIoU: val_mixed '
-          'under all names; u/s = unseen / seen)')
+          'under all names; u/s = unseen / seen; +cal G: the same checkpoint tested with '
+          'decode_head.seen_calibration=G)')
 
 
 def summarise(rows: List[dict], floor: Optional[dict]) -> None:
     """Mean [min, max] over seeds per row, and the targets of issue 24 §4 per run."""
     print('\nsummary: mean [min, max] over seeds')
-    for key in dict.fromkeys(r['row'] for r in rows):
-        sel = [figures(r) for r in rows if r['row'] == key]
+    for key in dict.fromkeys(r['label'] for r in rows):
+        sel = [figures(r) for r in rows if r['label'] == key]
         parts = []
         for name in ('cross', 'seen', 'unseen', 'hiou', 'ratio'):
             v = [s[name] for s in sel]
             parts.append(f'{name} {statistics.mean(v):.2f} [{min(v):.2f}, {max(v):.2f}]')
-        print(f'{ROWS[key].name:<36} n={len(sel)}  ' + '  '.join(parts))
+        print(f'{key:<36} n={len(sel)}  ' + '  '.join(parts))
     print(f'\ntargets (issue 24 §4): unseen >= {TARGET_RATIO} x seen, hIoU >= {TARGET_HIOU:g}, '
           f'cross-vocabulary >= {TARGET_CROSS:g}, each above the dense floor')
     for r in rows:
@@ -259,7 +274,7 @@ def summarise(rows: List[dict], floor: Optional[dict]) -> None:
         if floor:
             checks += [('> floor', f['cross'] > floor.get('cross', -1)
                         and f['unseen'] > floor.get('unseen', -1))]
-        print(f'  {ROWS[r["row"]].name:<36} seed {r["seed"]}: '
+        print(f'  {r["label"]:<36} seed {r["seed"]}: '
               + ', '.join(f'{name} {"met" if ok else "MISSED"}' for name, ok in checks))
 
 
@@ -284,6 +299,9 @@ def main() -> None:
                         help='further arguments of tools/make_open_world_data.py (last)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='KEY=VALUE options added to every training command')
+    parser.add_argument('--seen-calibration', nargs='+', type=float, default=[],
+                        metavar='G', help='also run each CoSeg row\'s generalized test with '
+                                          'model.decode_head.seen_calibration=G')
     parser.add_argument('--reuse', action='store_true',
                         help='keep the runs (and tests) an earlier call made under ROOT')
     parser.add_argument('--out', default=DEFAULT_OUT,
@@ -310,13 +328,16 @@ def main() -> None:
     floor = dense_floor(folder)
     rows = []
     for key, seed in run_order(args.rows, args.seeds):
-        result = train_and_test(folder, ROWS[key], seed, args.cfg_options, args.reuse)
-        rows.append(result)
-        f = figures(result)
-        print(f'{ROWS[key].name:<36} seed {seed}: cross {f["cross"]:.1f}, seen {f["seen"]:.1f}, '
-              f'unseen {f["unseen"]:.1f}, hIoU {f["hiou"]:.1f} (train {result["train_s"]:.0f} s, '
-              f'{time.perf_counter() - start:.0f} s so far)', flush=True)
-    rows.sort(key=lambda r: (list(ROWS).index(r['row']), r['seed']))
+        results = train_and_test(folder, ROWS[key], seed, args.cfg_options, args.reuse,
+                                 args.seen_calibration)
+        rows += results
+        for result in results:
+            f = figures(result)
+            print(f'{result["label"]:<36} seed {seed}: cross {f["cross"]:.1f}, seen '
+                  f'{f["seen"]:.1f}, unseen {f["unseen"]:.1f}, hIoU {f["hiou"]:.1f} (train '
+                  f'{result["train_s"]:.0f} s, {time.perf_counter() - start:.0f} s so far)',
+                  flush=True)
+    rows.sort(key=lambda r: (list(ROWS).index(r['row']), r.get('calibration', -1), r['seed']))
     print_table(rows, floor)
     summarise(rows, floor)
     print(f'\nwall time of this call: {time.perf_counter() - start:.0f} s; load average at the '
