@@ -3,7 +3,8 @@
 # on held-out scenes under all names (seen / unseen mIoU, hIoU), and draw a held-out scene whose
 # unseen classes are named by words never trained on (docs/open_vocabulary.md).
 # make demo-convergence: the closed-vocabulary convergence benchmark's demo (docs/convergence.md).
-# make test: set up .venv and run the test suite.
+# make test: set up .venv and run the test suite; make test-quick: all but the tests marked slow
+# (those that start the tools in subprocesses).
 PY := .venv/bin/python
 DEMO_CONFIG := configs/coseg/open_world/coseg_prefix_set-matching_open-world.py
 DEMO_DIR := work_dirs/demo_open_world
@@ -11,7 +12,7 @@ CONVERGENCE_CONFIG := configs/coseg/convergence/coseg_prefix_set-matching_conver
 CONVERGENCE_DIR := work_dirs/demo
 CONVERGENCE_VOCAB := person,bicycle,car,bird,cat,dog,grass,road,sea,sky,tree,brick wall
 
-.PHONY: env demo demo-convergence test clean
+.PHONY: env demo demo-convergence test test-quick clean
 
 env:
 	bash scripts/setup_env.sh
@@ -36,6 +37,9 @@ demo-convergence: env
 
 test: env
 	$(PY) -m pytest tests
+
+test-quick: env
+	$(PY) -m pytest tests -m "not slow"
 
 clean:
 	rm -rf work_dirs data/tiny data/convergence data/open_world

@@ -306,10 +306,7 @@ def main() -> None:
                         help='keep the runs (and tests) an earlier call made under ROOT')
     parser.add_argument('--out', default=DEFAULT_OUT,
                         help='file receiving the raw output with the command ("-": none)')
-    try:
-        from coseg_tools.cli import add_debug_argument
-    except ImportError:  # before the CLI helpers moved to coseg_tools (issue 26)
-        from coseg_mmseg.utils import add_debug_argument
+    from coseg_tools.cli import add_debug_argument
     add_debug_argument(parser)
     args = parser.parse_args()
     if args.out != '-':
@@ -349,8 +346,5 @@ def main() -> None:
 
 if __name__ == '__main__':
     sys.path.insert(0, REPO)  # run from a checkout without installing the plugin
-    try:
-        from coseg_tools.cli import run_tool
-    except ImportError:  # before the CLI helpers moved to coseg_tools (issue 26)
-        from coseg_mmseg.utils import run_tool
+    from coseg_tools.cli import run_tool
     run_tool(main)

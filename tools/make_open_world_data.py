@@ -16,7 +16,7 @@ import argparse
 import json
 import os
 
-from coseg_mmseg.utils import add_debug_argument, run_tool
+from coseg_tools.cli import add_debug_argument, run_tool
 
 
 def main() -> None:

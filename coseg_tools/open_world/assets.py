@@ -10,7 +10,7 @@ import os
 import shutil
 from typing import Callable, Dict, Optional
 
-from coseg_mmseg.utils.cli import UserError
+from coseg_tools.cli import UserError
 
 from . import world
 

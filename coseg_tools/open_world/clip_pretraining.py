@@ -35,9 +35,9 @@ SINGLE_TEMPLATES = ('a photo of a {}.', 'a picture of a {}.', 'a {} in the scene
                     'there is a {} here.', 'an image with a {}.', '{}')
 SCENE_TEMPLATES = ('a photo of {}.', 'a picture of {}.', '{}', 'an image with {}.',
                    'there is {} here.')
-# Token positions kept in training: the longest caption of the world fits (checked), and the
-# causal text tower reads each token from the ones before it only, so the pooled end-of-text
-# embedding is the same as with the full 77 positions.
+# Token positions kept in training (more if a caption is longer; the world's longest has 36):
+# the causal text tower reads each token from the ones before it only, so the pooled
+# end-of-text embedding is the same as with the full 77 positions.
 TRAIN_CONTEXT = 40
 # What makes a saved CLIP; a saved one is reused only when all of these match.
 DEFAULTS = dict(steps=300, batch_size=64, pool_size=3000, single_fraction=0.5,
@@ -53,8 +53,8 @@ def clip_config(image_size: int = world.SCENE_SIZE):
     """The HF ``CLIPConfig`` of the world's tiny CLIP (the convergence benchmark's sizes;
     another ``image_size`` only for the tests' fast runs)."""
     from transformers import CLIPConfig
-    from coseg_mmseg.testing.convergence import CONVERGENCE_VISION
-    from coseg_mmseg.testing.tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT
+    from coseg_tools.generators.convergence import CONVERGENCE_VISION
+    from coseg_tools.generators.tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT
     return CLIPConfig(text_config=TINY_TEXT,
                       vision_config=dict(CONVERGENCE_VISION, image_size=image_size),
                       projection_dim=TINY_PROJECTION_DIM)
@@ -176,9 +176,7 @@ def train_world_clip(*, seed: int = 0, steps: int = DEFAULTS['steps'],
     images, captions, keys = build_pool(pool_size, seed, single_fraction, unlabeled_fraction,
                                         image_size)
     tokens = tokenize(captions)
-    if (tokens[:, TRAIN_CONTEXT:] != 0).any():
-        raise ValueError(f'a caption is longer than {TRAIN_CONTEXT} tokens')
-    tokens = tokens[:, :TRAIN_CONTEXT]
+    tokens = tokens[:, :max(TRAIN_CONTEXT, int((tokens != 0).sum(1).max()))]
     drawn = time.time() - start
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and 'embedding' not in n]
     rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and 'embedding' not in n)]
@@ -255,7 +253,8 @@ def read_record(clip_dir: str) -> Optional[Dict]:
 
 def wanted_record(seed: int, **kwargs) -> Dict:
     """The record a CLIP made with these arguments carries (without its stats)."""
-    args = dict(DEFAULTS, image_size=world.SCENE_SIZE, **kwargs)
+    args = dict(DEFAULTS, image_size=world.SCENE_SIZE)
+    args.update(kwargs)
     return dict(format_version=FORMAT_VERSION, clip_seed=int(seed), **args,
                 classes=list(world.CLASSES))
 

@@ -15,10 +15,7 @@ from typing import Dict, List, Optional, Sequence
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-try:  # the CLI helpers move to coseg_tools (issue 26)
-    from coseg_tools.cli import UserError
-except ImportError:  # pragma: no cover - before the move
-    from coseg_mmseg.utils.cli import UserError
+from coseg_mmseg.utils.errors import UserError
 
 VOCABULARIES = ('seen', 'unseen', 'all')
 SPLIT_FILE = 'split.json'

@@ -80,8 +80,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    try:
-        from coseg_tools.cli import run_tool
-    except ImportError:  # before the CLI helpers moved to coseg_tools (issue 26)
-        from coseg_mmseg.utils import run_tool
+    from coseg_tools.cli import run_tool
     run_tool(main)

@@ -14,7 +14,7 @@ hold global class ids (the index in :data:`CLASSES`), 255 where nothing is label
 """
 import json
 import os
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -381,16 +381,3 @@ def read_split(path: str) -> Dict:
     """The split stored in ``path`` (a ``split.json``)."""
     with open(path) as f:
         return json.load(f)
-
-
-def captions_for(names: Iterable[str]) -> str:
-    """A caption naming the classes of an image: its things, then "on" its stuff."""
-    names = list(names)
-    things = [n for n in names if not is_stuff(n)]
-    stuff = [n for n in names if is_stuff(n)]
-    parts = []
-    if things:
-        parts.append(' and '.join(f'a {n}' for n in things))
-    if stuff:
-        parts.append(('on ' if things else '') + ' and '.join(stuff))
-    return ' '.join(parts)

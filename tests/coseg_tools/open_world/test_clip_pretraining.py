@@ -7,7 +7,7 @@ from coseg_tools.open_world import clip_pretraining as cp
 from coseg_tools.open_world import world
 
 # A fast run for the tests: 32 px images (4 x 4 patches of 8 px), a short schedule.
-FAST = dict(steps=60, batch_size=32, pool_size=400, warmup=10, lr=3e-3, image_size=32)
+FAST = dict(steps=100, batch_size=32, pool_size=400, warmup=10, lr=3e-3, image_size=32)
 
 
 def test_info_nce_matches_a_hand_computed_value():
@@ -63,9 +63,10 @@ def fast_clip(tmp_path_factory):
 def test_pretraining_lowers_the_loss(fast_clip):
     _, record = fast_clip
     stats = record['stats']
-    # chance for a batch of 32 with repeats is about log(32) = 3.5
+    # chance for a batch of 32 with repeats is about log(32) = 3.5; measured (seed 0):
+    # 3.60 over the first ten steps, 1.34 over the last ten
     assert stats['first_loss'] > 3.0
-    assert stats['last_loss'] < 0.8 * stats['first_loss']
+    assert stats['last_loss'] < 0.6 * stats['first_loss']
 
 
 def _held_out_accuracy(clip_dir, size=32, per_class=3):
@@ -88,17 +89,18 @@ def _held_out_accuracy(clip_dir, size=32, per_class=3):
 
 def test_pretraining_beats_chance_on_held_out_images(fast_clip):
     out, _ = fast_clip
-    chance = 100.0 / len(world.CLASSES)
-    # measured: 0.0 (random text tower) and MEASURED for the fast budget
-    assert _held_out_accuracy(str(out / 'clip')) > 4 * chance
-    assert _held_out_accuracy(str(out / 'clip_random_text')) < 2 * chance
+    chance = 100.0 / len(world.CLASSES)  # 2.1 %
+    # measured (seed 0, 144 images): 25.0 % trained, 7.6 % with the random text tower
+    trained = _held_out_accuracy(str(out / 'clip'))
+    random_text = _held_out_accuracy(str(out / 'clip_random_text'))
+    assert trained > 6 * chance
+    assert random_text < 5 * chance
+    assert trained > random_text + 10
 
 
-def test_pretraining_is_deterministic(fast_clip, tmp_path):
-    out, _ = fast_clip
-    from transformers import CLIPModel
-    again, _, _ = cp.train_world_clip(seed=0, **dict(FAST, steps=5))
-    first, _, _ = cp.train_world_clip(seed=0, **dict(FAST, steps=5))
+def test_pretraining_is_deterministic():
+    again, _, _ = cp.train_world_clip(seed=0, **dict(FAST, steps=5, pool_size=64))
+    first, _, _ = cp.train_world_clip(seed=0, **dict(FAST, steps=5, pool_size=64))
     for (name, a), b in zip(first.state_dict().items(), again.state_dict().values()):
         assert torch.equal(a, b), name
 
