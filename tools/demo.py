@@ -10,9 +10,11 @@ size), OUT's stem + ``.json`` (the legend and the share of pixels of each word) 
 ``--show-slots``, OUT's stem + ``_slots.png``: each coexistence token's mask with its best
 labels. With no ``--config`` the no-training baseline (pretrained CLIP + CLIPSeg) is used.
 ``--vocab`` takes comma-separated words, a named vocabulary (``voc20``,
-``pascal_context_459``, ...) or ``@words.txt``. ``--legend present`` lists only the words found
-(a long vocabulary); ``--mark-unseen`` writes "(unseen)" after the given words in the legend
-(names the model never trained on: the open world's demo).
+``pascal_context_459``, ...) or ``@words.txt``. Images above ``--max-pixels`` (50 megapixels:
+a 48-megapixel photo passes, 8000 x 8000 does not) are refused before they are decoded; memory
+grows with the image's pixels, not with pixels x words. ``--legend present`` lists only the
+words found (a long vocabulary); ``--mark-unseen`` writes "(unseen)" after the given words in
+the legend (names the model never trained on: the open world's demo).
 
 A user's mistake (missing or undecodable image, bad vocabulary, missing config or checkpoint, a
 checkpoint that does not fit) ends with one ``error:`` line and exit status 2; ``--debug`` (or
@@ -25,7 +27,8 @@ import os
 import mmcv
 import numpy as np
 
-from coseg_mmseg.apis import init_model, parse_vocabulary, segment, slot_predictions
+from coseg_mmseg.apis import (MAX_IMAGE_PIXELS, check_image_size, init_model, parse_vocabulary,
+                              segment, slot_predictions)
 from coseg_mmseg.visualization import draw_overlay, draw_slots
 from coseg_tools.checkpoint_check import check_checkpoint_file, explain_load_error
 from coseg_tools.cli import UserError, add_debug_argument, run_tool
@@ -36,12 +39,19 @@ DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',
                               'coseg_no-train_voc20.py')
 
 
-def read_image(path: str) -> np.ndarray:
-    """The image at ``path`` (BGR), or a :class:`UserError` saying why not."""
+def read_image(path: str, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """The image at ``path`` (BGR), or a :class:`UserError` saying why not.
+
+    An image above ``max_pixels`` is refused from its header, before it is decoded.
+    """
     if os.path.isdir(path):
         raise UserError(f'image {path!r} is a folder; give one image file')
     if not os.path.isfile(path):
         raise UserError(f'image {path!r} does not exist (working directory: {os.getcwd()})')
+    try:
+        check_image_size(path, max_pixels)
+    except ValueError as exc:
+        raise UserError(f'{exc}, or raise --max-pixels') from None
     image = mmcv.imread(path)
     if image is None:
         raise UserError(f'{path!r} is not an image: it exists but cannot be decoded (truncated, '
@@ -89,6 +99,8 @@ def main() -> None:
     parser.add_argument('--mark-unseen', metavar='NAMES',
                         help='words of --vocab to mark "(unseen)" in the legend (same forms '
                              'as --vocab)')
+    parser.add_argument('--max-pixels', type=int, default=MAX_IMAGE_PIXELS,
+                        help='refuse larger images (height x width; default %(default)s)')
     parser.add_argument('--device', default='cpu')
     add_debug_argument(parser)
     args = parser.parse_args()
@@ -99,13 +111,13 @@ def main() -> None:
     if stray:
         raise UserError(f'--mark-unseen names {stray[:3]}, which --vocab does not hold; mark '
                         f'words of --vocab only')
-    image = read_image(args.image)  # BGR
+    image = read_image(args.image, args.max_pixels)  # BGR
     model = load_model(args.config, args.checkpoint, args.device)
     unlabeled = getattr(model, 'unlabeled_name', 'unlabeled')
     if unlabeled in names:
         raise UserError(f'--vocab {args.vocab!r} names {unlabeled!r}, the model\'s own name '
                         f'for pixels of no class; leave it out (such pixels get no label)')
-    result = segment(model, image, names)
+    result = segment(model, image, names, max_pixels=None)  # checked by read_image
 
     rgb = mmcv.bgr2rgb(image)
     shares = result.present()

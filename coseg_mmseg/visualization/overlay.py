@@ -101,11 +101,14 @@ def slot_caption(index: int, labels: Sequence[Tuple[str, float]]) -> str:
     return f'slot {index}: ' + ', '.join(f'{name} {score:.2f}' for name, score in labels)
 
 
+PANEL_SIDE = 600  # longest side of the image a slot panel is drawn from
+
+
 def draw_slots(image_rgb: np.ndarray, slots: list, path: Optional[str] = None) -> np.ndarray:
     """One panel per slot: the image, the slot's mask over it, its best labels.
 
     Args:
-        image_rgb: (H, W, 3) RGB uint8.
+        image_rgb: (H, W, 3) RGB uint8 (drawn at most ``PANEL_SIDE`` pixels on a side).
         slots: :func:`coseg_mmseg.apis.slot_predictions`'s list.
         path: Where to save the figure (PNG), if given.
 
@@ -115,6 +118,14 @@ def draw_slots(image_rgb: np.ndarray, slots: list, path: Optional[str] = None) -
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    # Each panel is 300 pixels wide: draw from a copy at most twice that, not the full image
+    # (N full-size masks of a large photo cost far more memory for the same picture).
+    height, width = image_rgb.shape[:2]
+    if max(height, width) > PANEL_SIDE:
+        scale = PANEL_SIDE / max(height, width)
+        image_rgb = cv2.resize(image_rgb, (max(1, round(width * scale)),
+                                           max(1, round(height * scale))),
+                               interpolation=cv2.INTER_AREA)
     cols = min(5, len(slots))
     rows = (len(slots) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)

@@ -263,16 +263,53 @@ class CoSegBase(EncoderDecoder):
         return labels.masked_fill_(best < self.decode_head.mask_threshold,
                                    self.decode_head.ignore_index)
 
-    def _to_input_image(self, scores: Tensor, meta: dict) -> Tensor:
-        """(K, H, W) scores on the padded network input -> (K, h, w) at ``ori_shape``."""
+    @staticmethod
+    def unpad(scores: Tensor, meta: dict) -> Tensor:
+        """(K, H, W) scores on the padded network input -> (K, h, w) without padding, unflipped
+        (still at the network's size)."""
         pad = meta.get('img_padding_size', meta.get('padding_size', [0] * 4))
         left, right, top, bottom = pad
         H, W = scores.shape[-2:]
         scores = scores[:, top:H - bottom, left:W - right]
         if meta.get('flip'):
             scores = scores.flip(dims=(-1, ) if meta['flip_direction'] == 'horizontal' else (-2, ))
-        return resize(scores[None], size=meta['ori_shape'], mode='bilinear',
+        return scores
+
+    def upsample_scores(self, scores: Tensor, size: Sequence[int]) -> Tensor:
+        """(K, h, w) scores -> (K, H, W) at ``size``: bilinear, as mmseg resizes ``seg_logits``."""
+        return resize(scores[None], size=tuple(size), mode='bilinear',
                       align_corners=self.align_corners, warning=False)[0]
+
+    def _to_input_image(self, scores: Tensor, meta: dict) -> Tensor:
+        """(K, H, W) scores on the padded network input -> (K, h, w) at ``ori_shape``."""
+        return self.upsample_scores(self.unpad(scores, meta), meta['ori_shape'])
+
+    def labels_at_size(self, scores: Tensor, size: Sequence[int]) -> Tensor:
+        """The labels of ``scores_to_labels(upsample_scores(scores, size))`` without the K
+        full-size score maps: one class at a time is upsampled into a running best.
+
+        Upsampling works on each class alone, so every pixel's class scores are the same
+        numbers as in the full (K, H, W) tensor, and a tie keeps the first class as ``max``
+        does: the labels are identical. Memory: about five (H, W) maps instead of K.
+
+        Args:
+            scores: (K, h, w) class scores in [0, 1] at the network's size (:meth:`unpad`).
+            size: (H, W) of the labels.
+
+        Returns:
+            (H, W) int64 labels, ``decode_head.ignore_index`` below the mask threshold.
+        """
+        best = self.upsample_scores(scores[:1], size)[0]
+        labels = torch.zeros(best.shape, dtype=torch.int32, device=best.device)
+        for k in range(1, scores.shape[0]):
+            score = self.upsample_scores(scores[k:k + 1], size)[0]
+            better = score > best  # strict: a tie keeps the earlier class
+            labels.masked_fill_(better, k)
+            best = torch.where(better, score, best)
+            del score, better
+        labels = labels.long()
+        return labels.masked_fill_(best < self.decode_head.mask_threshold,
+                                   self.decode_head.ignore_index)
 
     def postprocess_result(self, seg_logits: Tensor,
                            data_samples: OptSampleList = None) -> SampleList:
