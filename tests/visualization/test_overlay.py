@@ -1,8 +1,10 @@
-<<<<<<< HEAD
-"""The legend of draw_overlay: every name, or only those present; notes after names."""
+"""Drawing for people: the legend (every name, or only those present; notes after names) and
+the slot figure's memory."""
+import tracemalloc
+
 import numpy as np
 
-from coseg_mmseg.visualization.overlay import draw_legend, palette
+from coseg_mmseg.visualization.overlay import draw_legend, draw_slots, palette
 
 NAMES = ['red disc', 'blue wavy ground', 'green dotted square', 'cyan plain cross']
 
@@ -32,12 +34,6 @@ def test_notes_widen_the_rows():
                         notes={'red disc': '(unseen)'})
     width = lambda image: int((image[2, :, 0] < 255).sum())  # noqa: E731
     assert width(noted) > width(plain)
-=======
-import tracemalloc
-
-import numpy as np
-
-from coseg_mmseg.visualization.overlay import draw_slots
 
 
 def slots(count=6, size=32):
@@ -59,4 +55,3 @@ def test_slot_figure_of_a_large_image_costs_what_a_small_one_does():
         tracemalloc.stop()
     assert large.shape == small.shape
     assert peak < 40 * 2**20, f'{peak / 2**20:.0f} MiB'
->>>>>>> main
