@@ -15,9 +15,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # atomic_local: a checkpoint is written whole or not at all (coseg_mmseg.utils).
+    # AtomicCheckpointHook + atomic_local: a checkpoint is written whole or not at all, as in
+    # the other schedules.
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         by_epoch=False,
         interval=max_iters,
         max_keep_ckpts=1,
