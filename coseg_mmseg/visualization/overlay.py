@@ -11,7 +11,8 @@ from ..utils.palette import palette
 
 
 def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple],
-                shares: dict) -> np.ndarray:
+                shares: dict, *, present_only: bool = False,
+                notes: Optional[Dict[str, str]] = None) -> np.ndarray:
     """Draw a legend box (colour, word, share of pixels) in the top-left corner, in place.
 
     Args:
@@ -19,10 +20,19 @@ def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple
         names: Every word of the vocabulary, in index order.
         colours: Their RGB colours.
         shares: word -> fraction of pixels (words absent from the picture are shown greyed).
+        present_only: List only the words of ``shares`` (a long vocabulary).
+        notes: word -> text written after it (e.g. ``'(unseen)'``).
     """
     scale = max(0.35, min(image.shape[:2]) / 900)
     line = int(26 * scale / 0.6)
-    rows = [f'{n} {100 * shares[n]:.0f}%' if n in shares else n for n in names]
+    notes = notes or {}
+    if present_only:
+        kept = [i for i, n in enumerate(names) if n in shares]
+        names, colours = [names[i] for i in kept], [colours[i] for i in kept]
+    rows = [(f'{n} {100 * shares[n]:.0f}%' if n in shares else n)
+            + (f' {notes[n]}' if n in notes else '') for n in names]
+    if not rows:
+        return image
     width = max(cv2.getTextSize(r, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for r in rows)
     box_w, box_h = min(image.shape[1], width + line + 12), min(image.shape[0],
                                                                line * len(rows) + 8)
@@ -40,7 +50,8 @@ def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple
 
 
 def draw_overlay(image_rgb: np.ndarray, label_map: np.ndarray, names: Sequence[str],
-                 shares: Dict[str, float], *, opacity: float = 0.5) -> np.ndarray:
+                 shares: Dict[str, float], *, opacity: float = 0.5, present_only: bool = False,
+                 notes: Optional[Dict[str, str]] = None) -> np.ndarray:
     """The image with each class's pixels tinted in its colour and the legend drawn.
 
     mmseg's ``SegLocalVisualizer`` blends the colours; unlabelled pixels (any id outside
@@ -52,6 +63,8 @@ def draw_overlay(image_rgb: np.ndarray, label_map: np.ndarray, names: Sequence[s
         names: The K class names.
         shares: name -> fraction of pixels, for the legend (``SegmentationResult.present()``).
         opacity: Weight of the class colours.
+        present_only: The legend lists only the names present (see :func:`draw_legend`).
+        notes: name -> text written after it in the legend.
 
     Returns:
         A new (H, W, 3) RGB uint8 image.
@@ -62,7 +75,8 @@ def draw_overlay(image_rgb: np.ndarray, label_map: np.ndarray, names: Sequence[s
     visualizer = SegLocalVisualizer(alpha=opacity)
     drawn = visualizer._draw_sem_seg(image_rgb.copy(), PixelData(data=label_map[None]),
                                      list(names), colours, with_labels=False)
-    return draw_legend(np.ascontiguousarray(drawn), names, colours, shares)
+    return draw_legend(np.ascontiguousarray(drawn), names, colours, shares,
+                       present_only=present_only, notes=notes)
 
 
 def slot_panel(image_rgb: np.ndarray, mask: np.ndarray, *, opacity: float = 0.6) -> np.ndarray:

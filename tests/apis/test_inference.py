@@ -94,7 +94,7 @@ def test_other_vocabulary_same_model(in_workspace):
 def test_demo_tool(in_workspace):
     result = run_tool('demo.py', IMAGE, '--vocab', ','.join(WORDS), '--config', TINY_CONFIG,
                       '--checkpoint', 'tiny.pth', '--out', 'out/demo.png', '--show-slots',
-                      cwd=str(in_workspace))
+                      '--mark-unseen', 'sea,road', cwd=str(in_workspace))
     assert result.returncode == 0, result.stdout[-3000:]
     drawn = cv2.imread('out/demo.png')
     assert drawn is not None and drawn.shape == cv2.imread(IMAGE).shape
@@ -102,8 +102,17 @@ def test_demo_tool(in_workspace):
     legend = json.load(open('out/demo.json'))
     assert legend['legend'] == list(WORDS)
     assert set(legend['present']) <= set(WORDS)
+    assert legend['unseen'] == ['sea', 'road']
     assert os.path.getsize('out/demo_slots.png') > 1000
     assert f'legend: {", ".join(WORDS)}' in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_marks_only_words_of_the_vocabulary(in_workspace):
+    result = run_tool('demo.py', IMAGE, '--vocab', ','.join(WORDS), '--mark-unseen', 'sky',
+                      '--config', TINY_CONFIG, '--checkpoint', 'tiny.pth', cwd=str(in_workspace))
+    assert result.returncode == 2
+    assert "--mark-unseen names ['sky'], which --vocab does not hold" in result.stdout
 
 
 @pytest.mark.slow

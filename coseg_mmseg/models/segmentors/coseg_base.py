@@ -20,6 +20,11 @@ Test vocabulary, first found: the config's ``model.test_vocabulary``; the last
 :meth:`set_vocabulary` (also called by :class:`~coseg_mmseg.engine.CoSegVocabularyHook` with
 the test set's classes); the checkpoint's ``dataset_meta`` classes; the classes of the config's
 test dataset (``model.cfg``, set by ``init_model``).
+
+Seen classes (the names trained on, which ``decode_head.seen_calibration`` lowers), first
+found: the last :meth:`set_seen_classes` (the hook passes a test set's
+``metainfo['seen_classes']``); the training vocabulary when known (fixed in the config, or
+set by training); the checkpoint's ``dataset_meta`` classes (those of its training set).
 """
 from abc import abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -94,6 +99,7 @@ class CoSegBase(EncoderDecoder):
             for split, names in zip(SPLITS, (vocabulary, test_vocabulary))}
         self.vocabulary: Dict[str, Optional[Tuple[str, ...]]] = dict(self.fixed_vocabulary)
         self._checkpoint_meta: Optional[dict] = None
+        self._seen_classes: Optional[Tuple[str, ...]] = None
         self.save_frozen_weights = save_frozen_weights
         self._checkpoint_loaded = False
         self.register_load_state_dict_post_hook(self._mark_checkpoint_loaded)
@@ -178,6 +184,36 @@ class CoSegBase(EncoderDecoder):
                 f"the dataset's metainfo['classes']), or call "
                 f'model.set_vocabulary(names, split={split!r})')
         return names
+
+    def set_seen_classes(self, names: Optional[Sequence[str]]) -> None:
+        """The names the model was trained on (``None``: resolve them as the module
+        docstring says); read by ``decode_head.seen_calibration`` only."""
+        self._seen_classes = None if names is None else tuple(names)
+
+    @property
+    def seen_classes(self) -> Optional[Tuple[str, ...]]:
+        """The names the model was trained on, resolved as the module docstring says."""
+        if self._seen_classes is not None:
+            return self._seen_classes
+        if self.vocabulary['train'] is not None:
+            return self.vocabulary['train']
+        classes = (self._checkpoint_meta or {}).get('classes')
+        return None if classes is None else tuple(classes)
+
+    def seen_mask(self, names: Sequence[str]) -> Tensor:
+        """(K + 1,) bool: which of ``names`` (then "unlabeled", never seen) are seen.
+
+        Raises:
+            RuntimeError: The seen classes are unknown.
+        """
+        seen = self.seen_classes
+        if seen is None:
+            raise RuntimeError(
+                'decode_head.seen_calibration needs the classes the model was trained on: '
+                "test on a dataset whose metainfo has 'seen_classes', load a checkpoint "
+                'saved by training, or call model.set_seen_classes(names)')
+        seen = set(seen)
+        return torch.tensor([n in seen for n in names] + [False])
 
     def vocabulary_embeddings(self, split: str) -> Tensor:
         """(K + 1, D) text embeddings of the split's vocabulary, "unlabeled" last."""
