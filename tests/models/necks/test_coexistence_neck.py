@@ -90,3 +90,78 @@ def test_checkpoints_with_the_old_query_name_still_load(tmp_path):
         load_checkpoint(model, str(tmp_path / 'old.pth'), strict=True)
     assert torch.equal(model.neck.slot_queries, saved.neck.slot_queries)
     assert 'neck.tokens' not in model.state_dict()
+
+
+# ------------------------------------------ an independent reference from the module's weights
+def reference_attention(attn, x, memory=None):
+    """torch's own nn.MultiheadAttention carrying ``attn``'s packed weights."""
+    dims = x.shape[-1]
+    ref = torch.nn.MultiheadAttention(dims, attn.num_heads, batch_first=True)
+    ref.in_proj_weight.data.copy_(attn.in_proj_weight)
+    ref.in_proj_bias.data.copy_(attn.in_proj_bias)
+    ref.out_proj.load_state_dict(attn.out_proj.state_dict())
+    source = x if memory is None else memory
+    return ref(x, source, source, need_weights=False)[0]
+
+
+def reference_block(block, x, memory=None):
+    """Pre-norm block, written from its definition: x + attn(ln(x)), [x + xattn(ln(x), m)],
+    x + mlp(ln(x)) with an exact GELU."""
+    ln = lambda norm, t: torch.nn.functional.layer_norm(  # noqa: E731
+        t, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+    x = x + reference_attention(block.attn, ln(block.ln_1, x))
+    if memory is not None:
+        x = x + reference_attention(block.cross_attn, ln(block.ln_x, x), memory)
+    mlp = block.mlp
+    hidden = torch.nn.functional.gelu(ln(block.ln_2, x) @ mlp.c_fc.weight.t() + mlp.c_fc.bias)
+    return x + hidden @ mlp.c_proj.weight.t() + mlp.c_proj.bias
+
+
+def reference_neck(neck, tokens):
+    """The slot embeddings, computed by hand from the neck's weights (section 3.4)."""
+    B, N = tokens.shape[0], neck.num_slots
+    memory = tokens @ neck.input_proj.weight.t() + neck.input_proj.bias
+    queries = (neck.slot_queries + neck.slot_pos).expand(B, -1, -1)
+    if neck.mode == 'prefix':
+        x = torch.cat([queries, memory], dim=1)  # the N slots first, then the L tokens
+        for block in neck.blocks.resblocks:
+            x = reference_block(block, x)
+        x = x[:, :N]
+    else:
+        for block in neck.encoder.resblocks:
+            memory = reference_block(block, memory)
+        x = queries
+        for block in neck.decoder.resblocks:
+            x = reference_block(block, x, memory)
+    x = torch.nn.functional.layer_norm(x, x.shape[-1:], neck.ln_out.weight, neck.ln_out.bias,
+                                       neck.ln_out.eps)
+    return x @ neck.out_proj.weight.t() + neck.out_proj.bias
+
+
+@pytest.mark.parametrize('mode', ['prefix', 'xatten'])
+def test_slot_embeddings_equal_a_reference_built_from_the_weights(mode):
+    neck = build(mode).eval()
+    with torch.no_grad():
+        for p in neck.parameters():  # away from the initial biases of 0 and norms of 1
+            p.add_(0.1 * torch.randn_like(p))
+        tokens = torch.randn(2, 9, 24)
+        got = neck(dict(visual_tokens=tokens))['slot_embeds']
+        ref = reference_neck(neck, tokens)
+    assert got.shape == ref.shape == (2, 5, 12)
+    torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-5)
+    assert ref.std() > 0.1
+
+
+@pytest.mark.parametrize('mode', ['prefix', 'xatten'])
+def test_slot_n_is_the_output_of_query_n(mode):
+    """Swapping two slot queries swaps the two slots' embeddings (positions included), and
+    changing a query changes its slot: the outputs are read at the queries, not the tokens."""
+    neck = build(mode, positions='learned', token_grid=(3, 3)).eval()
+    tokens = torch.randn(1, 9, 24)
+    with torch.no_grad():
+        before = neck(dict(visual_tokens=tokens))['slot_embeds'][0]
+        neck.slot_queries[[0, 3]] = neck.slot_queries[[3, 0]].clone()
+        neck.slot_pos[[0, 3]] = neck.slot_pos[[3, 0]].clone()
+        after = neck(dict(visual_tokens=tokens))['slot_embeds'][0]
+    torch.testing.assert_close(after[[3, 1, 2, 0, 4]], before, atol=1e-5, rtol=1e-5)
+    assert (after[0] - before[0]).abs().max() > 1e-2
