@@ -260,3 +260,19 @@ def test_mask_loss_in_pure_float16_is_finite_and_right():
     got = mask_bce_loss(half, target, valid)
     assert torch.isfinite(got)
     assert got.item() == pytest.approx(_real_batch_bce(torch.float16), rel=1e-5)
+
+
+def test_bce_of_a_single_term():
+    """One slot, one valid pixel: the mean is that one term (no floor on the count above 1)."""
+    logits = torch.tensor([[[[math.log(3.0), 9.0]]]])  # p 0.75; the second pixel is ignored
+    target = torch.tensor([[[[0, 1]]]], dtype=torch.bool)
+    valid = torch.tensor([[[True, False]]])
+    assert mask_bce_loss(logits, target, valid).item() == pytest.approx(math.log(4), rel=1e-6)
+
+
+def test_dice_with_no_target_pixel_and_little_mass_is_one():
+    """No target pixel: no overlap, Dice loss 1, however small sum(p) is (here 0.25 < 1)."""
+    logits = torch.tensor([[[[-math.log(3.0)]]]])  # p 0.25
+    target = torch.zeros(1, 1, 1, 1, dtype=torch.bool)
+    valid = torch.ones(1, 1, 1, dtype=torch.bool)
+    assert mask_dice_loss(logits, target, valid).item() == pytest.approx(1.0)
