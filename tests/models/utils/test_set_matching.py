@@ -98,7 +98,8 @@ def test_bad_ids_and_shapes_are_named():
     with pytest.raises(ValueError, match=r'a\.png holds class ids \[1\]'):
         hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
                           names=['a.png'])
-    with pytest.raises(ValueError, match='disagree'):
+    with pytest.raises(ValueError, match=r'\(1, 2, 6\).*disagree \(expected \(B, N, H, W\), '
+                                         r'\(B, N, 3\), \(B, H, W\)\)'):
         hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
 
 
@@ -151,12 +152,17 @@ def hand_mask_cost(slot: int, cls: int) -> float:
             + WEIGHTS['dice_weight'] * (1 - 2 * inter / total))
 
 
+@pytest.mark.parametrize('weights', [WEIGHTS, None], ids=['weighted', 'default_weights'])
 @pytest.mark.parametrize('margin', [1e-3, -1e-3])
-def test_the_assignment_follows_the_weighted_total_cost(margin):
+def test_the_assignment_follows_the_weighted_total_cost(margin, weights, monkeypatch):
     """The naming cost is set to outweigh the masks' preference by exactly ``-margin``: the
     masks' assignment wins when the margin is positive, the names' when negative. A mask cost
     counting ignored pixels or missing its Dice term, a naming cost read from other columns
     than the present classes', or weights applied to the wrong term, move the decision."""
+    if weights is None:  # the defaults: every cost weighted 1
+        monkeypatch.setitem(WEIGHTS, 'bce_weight', 1.0)
+        monkeypatch.setitem(WEIGHTS, 'dice_weight', 1.0)
+        monkeypatch.setitem(WEIGHTS, 'name_weight', 1.0)
     # Masks prefer slot 0 -> class 2, slot 1 -> class 5 by `prefer` (> 0).
     prefer = (hand_mask_cost(0, 5) + hand_mask_cost(1, 2)
               - hand_mask_cost(0, 2) - hand_mask_cost(1, 5))
@@ -168,8 +174,38 @@ def test_the_assignment_follows_the_weighted_total_cost(margin):
     probs[0, 0, 2], probs[0, 0, 5] = q, r
     probs[0, 1, 2], probs[0, 1, 5] = r, q
     labels, masks = hungarian_targets(COST_LOGITS[None], probs, COST_SEG[None], num_classes=6,
-                                      **WEIGHTS)
+                                      **(weights or {}))
     expected = [2, 5] if margin > 0 else [5, 2]
     assert labels.tolist() == [expected]
     for n, c in enumerate(expected):
         assert torch.equal(masks[0, n], COST_SEG == c)
+
+
+def test_pairwise_costs_of_two_slots_and_a_single_valid_pixel():
+    """Each slot's BCE is its own (two slots, so a sum over all slots would show), and one
+    valid pixel is a mean over one term."""
+    logits = torch.tensor([[[math.log(3.0), 7.0]], [[-math.log(3.0), -7.0]]])  # p 0.75, 0.25
+    gt = torch.tensor([[[True, False]]])
+    valid = torch.tensor([[True, False]])
+    bce, dice = pairwise_mask_costs(logits, gt, valid)
+    assert bce[:, 0].tolist() == pytest.approx([math.log(4 / 3), math.log(4)], rel=1e-6)
+    assert dice[:, 0].tolist() == pytest.approx([1 - 1.5 / 1.75, 1 - 0.5 / 1.25], rel=1e-6)
+
+
+def test_an_image_of_one_class_and_an_all_ignore_image_first():
+    """The all-ignore image gets no targets and the images after it still do; an image
+    holding a single class gives it to the best slot."""
+    seg = torch.stack([torch.full((1, 4), 255), torch.full((1, 4), 1), stripes(2)])
+    logits = torch.stack([perfect_logits(stripes(2), [None, 0]), perfect_logits(seg[1], [1, None]),
+                          perfect_logits(stripes(2), [1, 0])])
+    labels, masks = hungarian_targets(logits, uniform_probs(2, 2).expand(3, -1, -1), seg,
+                                      num_classes=2)
+    assert labels.tolist() == [[2, 2], [1, 2], [1, 0]]
+    assert masks[1, 0].all() and not masks[1, 1].any() and not masks[0].any()
+
+
+def test_labels_are_long_whatever_the_label_maps_dtype():
+    seg = stripes(2).to(torch.int32)
+    labels, _ = hungarian_targets(perfect_logits(seg, [1, 0])[None], uniform_probs(2, 2), seg,
+                                  num_classes=2)
+    assert labels.dtype == torch.long and labels.tolist() == [[1, 0]]
