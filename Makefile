@@ -1,12 +1,13 @@
 # make demo: set up .venv, generate the convergence benchmark (scenes + tiny CLIP), train
 # CoSeg-Prefix on it, evaluate it on the held-out scenes, segment a held-out scene and draw it.
-# make test: set up .venv and run the test suite.
+# make test: set up .venv and run the test suite; make test-quick: all but the tests marked slow
+# (those that start the tools in subprocesses).
 PY := .venv/bin/python
 DEMO_CONFIG := configs/coseg/convergence/coseg_prefix_set-matching_convergence.py
 DEMO_DIR := work_dirs/demo
 DEMO_VOCAB := person,bicycle,car,bird,cat,dog,grass,road,sea,sky,tree,brick wall
 
-.PHONY: env demo test clean
+.PHONY: env demo test test-quick clean
 
 env:
 	bash scripts/setup_env.sh
@@ -20,6 +21,9 @@ demo: env
 
 test: env
 	$(PY) -m pytest tests
+
+test-quick: env
+	$(PY) -m pytest tests -m "not slow"
 
 clean:
 	rm -rf work_dirs data/tiny data/convergence

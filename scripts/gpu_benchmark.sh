@@ -45,7 +45,7 @@ step cuda_tests 130 env COSEG_COMPILE_TESTS=1 $PY -m pytest -q -p no:cacheprovid
   -k "cuda or one_gpu or compile" \
   tests/models/segmentors/test_coseg.py tests/models/decode_heads/test_film_clipseg_head.py \
   tests/models/utils/test_patch_deconv.py tests/test_one_gpu_configs.py \
-  tests/utils/test_benchmarking.py
+  tests/coseg_tools/test_benchmarking.py
 
 # 2. The throughput table: neck x fp32/fp16/bf16 x batch 8/32/64, each built from its shipped
 #    config, against the 8192^3 bf16 matmul rate measured in the same run.

@@ -5,8 +5,8 @@ import os
 import pytest
 import torch
 
-from coseg_mmseg.testing import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT, TINY_VISION,
-                                 make_tiny_hf_clip, make_tiny_hf_clipseg)
+from coseg_tools.generators import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT, TINY_VISION,
+                                    make_tiny_hf_clip, make_tiny_hf_clipseg)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -33,7 +33,7 @@ def save_tiny_checkpoint(root: str, path: str, *, config: str = TINY_CONFIG,
     from mmengine.config import Config
     from mmseg.registry import MODELS
 
-    from coseg_mmseg.testing import make_tiny_assets
+    from coseg_tools.generators import make_tiny_assets
     make_tiny_assets(os.path.join(root, 'data', 'tiny'))
     cwd = os.getcwd()
     os.chdir(root)  # the tiny configs name their weights relative to the working directory

@@ -12,7 +12,7 @@ from mmseg.datasets import COCOStuffDataset
 from mmseg.registry import DATASETS, MODELS
 
 from coseg_mmseg.datasets.vocabularies import COCO_STUFF
-from coseg_mmseg.testing import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
+from coseg_tools.generators import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
 from tests.helpers import REPO
 
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', '**', '*.py'), recursive=True))

@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, run_tool
 
 CONFIGS = {neck: os.path.join(REPO, f'configs/coseg/coseg_{neck}_1xb64-bf16_cocostuff.py')
@@ -50,6 +50,7 @@ def tiny_model_options():
 @pytest.mark.parametrize('neck', ['prefix', pytest.param('xatten', marks=pytest.mark.skipif(
     not torch.cuda.is_available(), reason='on CPU the prefix run covers the shared settings; '
     'the xatten model is the recipe\'s (test above), trained by tests/tools/test_train_test.py'))])
+@pytest.mark.slow
 def test_one_gpu_config_trains_an_iteration_through_tools_train(tmp_path, neck):
     """On the tiny model and data. Without CUDA, mmengine cannot build AmpOptimWrapper (it
     asserts a GPU): the wrapper is then swapped for a plain OptimWrapper with the config's

@@ -47,12 +47,11 @@ from transformers import CLIPVisionConfig, CLIPVisionModel
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.datasets.vocabularies import COCO_STUFF, PASCAL_CONTEXT_459
-from coseg_mmseg.utils import retain_freed_memory
-from coseg_mmseg.utils.benchmarking import (ThroughputRow, build_training, count_flops, load_config,
-                                             matmul_flops_per_s, once, peak_rss_mb,
-                                             segmentation_batch, throughput_lines,
-                                             throughput_table, time_train_steps, timed,
-                                             timed_pair)
+from coseg_tools.benchmarking import (ThroughputRow, build_training, count_flops, load_config,
+                                      matmul_flops_per_s, once, peak_rss_mb, segmentation_batch,
+                                      throughput_lines, throughput_table, time_train_steps, timed,
+                                      timed_pair)
+from coseg_tools.cpu_heap import retain_freed_memory
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -146,12 +145,11 @@ def bench_phases_of(mode: str, args, device: str) -> None:
     inputs, data_samples = samples(args.batch, 224, device)
     head, state = model.decode_head, {}
 
-    def neck():
-        state['feats'] = model.neck(state['feats'])
-        state['feats']['vocab_embeds'] = model.vocabulary_embeddings('train')
+    def neck():  # the second half of CoSeg.extract_feat
+        state['feats'] = model.neck_features(state['feats'], split='train')
 
     phases = {
-        'backbone': lambda: state.update(feats=model.backbone(inputs)),
+        'backbone': lambda: state.update(feats=model.backbone_features(inputs)),
         'neck': neck,
         'head': lambda: state.update(out=head(state['feats'])),
         'loss': lambda: state.update(

@@ -157,7 +157,7 @@ def held_out_slots(root: str, config: str, checkpoint: str,
     import numpy as np
     import torch
     from coseg_mmseg.apis import init_model, slot_predictions
-    from coseg_mmseg.testing.convergence import CONVERGENCE_IDS
+    from coseg_tools.generators.convergence import CONVERGENCE_IDS
     cwd = os.getcwd()
     os.chdir(root)
     try:
@@ -331,12 +331,12 @@ def main() -> None:
     parser.add_argument('--reuse', action='store_true',
                         help='test again the runs already trained under ROOT instead of '
                              'training them again')
-    from coseg_mmseg.utils import add_debug_argument
+    from coseg_tools.cli import add_debug_argument
     add_debug_argument(parser)
     args = parser.parse_args()
     root = os.path.abspath(args.root)
     os.makedirs(root, exist_ok=True)
-    from coseg_mmseg.testing.convergence import make_convergence_assets
+    from coseg_tools.generators.convergence import make_convergence_assets
     start = time.perf_counter()
     make_convergence_assets(os.path.join(root, 'data', 'convergence'), seed=args.data_seed,
                             num_crowded_train=args.crowded_train)
@@ -384,5 +384,5 @@ def main() -> None:
 
 if __name__ == '__main__':
     sys.path.insert(0, REPO)  # run from a checkout without installing the plugin
-    from coseg_mmseg.utils import run_tool
+    from coseg_tools.cli import run_tool
     run_tool(main)

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils.benchmarking import cpu_model, feed_verdict, load_config
+from coseg_tools.benchmarking import cpu_model, feed_verdict, load_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PLAIN = 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff.py'

@@ -28,8 +28,8 @@ from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPVisionC
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
-from coseg_mmseg.utils import retain_freed_memory
-from coseg_mmseg.utils.benchmarking import count_flops, once
+from coseg_tools.benchmarking import count_flops, once
+from coseg_tools.cpu_heap import retain_freed_memory
 
 VOCABULARY = [f'class {i}' for i in range(171)]
 

@@ -28,8 +28,8 @@ from mmseg.utils import register_all_modules
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx
-from coseg_mmseg.utils import retain_freed_memory
-from coseg_mmseg.utils.benchmarking import cpu_model
+from coseg_tools.benchmarking import cpu_model
+from coseg_tools.cpu_heap import retain_freed_memory
 
 CLIP_MEAN = [122.7709383, 116.7460125, 104.09373615]
 CLIP_STD = [68.5005327, 66.6321579, 70.32316305]

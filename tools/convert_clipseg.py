@@ -19,8 +19,9 @@ import torch
 
 from coseg_mmseg.models.clip import (check_clipseg_decoder, convert_hf_clip,
                                      convert_original_clipseg, load_hf_checkpoint)
-from coseg_mmseg.utils import (UserError, add_debug_argument, explain_load_error, run_tool,
-                               write_atomically)
+from coseg_mmseg.utils import write_atomically
+from coseg_tools.checkpoint_check import explain_load_error
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 
 
 def convert(src: str, layout: str = 'auto') -> dict:

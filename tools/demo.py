@@ -23,9 +23,10 @@ import mmcv
 import numpy as np
 
 from coseg_mmseg.apis import init_model, parse_vocabulary, segment, slot_predictions
-from coseg_mmseg.utils import (UserError, add_debug_argument, check_checkpoint_file,
-                               explain_load_error, load_config, run_tool)
 from coseg_mmseg.visualization import draw_overlay, draw_slots
+from coseg_tools.checkpoint_check import check_checkpoint_file, explain_load_error
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
+from coseg_tools.tool_config import load_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',

@@ -13,8 +13,8 @@ exists is kept (scenes written with other counts are refused). The configs in co
 """
 import argparse
 
-from coseg_mmseg.testing.convergence import make_convergence_assets
-from coseg_mmseg.utils import add_debug_argument, run_tool
+from coseg_tools.cli import add_debug_argument, run_tool
+from coseg_tools.generators.convergence import make_convergence_assets
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Usage: python tools/make_tiny_assets.py [--out data/tiny]
 """
 import argparse
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 
 
 def main() -> None:

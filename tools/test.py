@@ -15,10 +15,13 @@ import torch
 from mmengine.config import Config, DictAction
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import (UserError, add_debug_argument, as_test_config,
-                               check_checkpoint_file, check_data_roots, finish_distributed,
-                               load_tool_config, prepare_distributed, retain_freed_memory,
-                               run_test, run_tool)
+from coseg_tools.checkpoint_check import check_checkpoint_file
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
+from coseg_tools.cpu_heap import retain_freed_memory
+from coseg_tools.data_check import check_data_roots
+from coseg_tools.dist import finish_distributed, prepare_distributed
+from coseg_tools.evaluation import as_test_config, run_test
+from coseg_tools.tool_config import load_tool_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -98,7 +101,7 @@ def main() -> None:
     check_data_roots(cfg, loaders=('test_dataloader', ))
     prepare_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
-        retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
+        retain_freed_memory()  # on CPU, steps reuse each other's pages (coseg_tools/cpu_heap.py)
     run_test(cfg, args.checkpoint, args.config)
     finish_distributed()
 

@@ -15,9 +15,11 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import (add_debug_argument, check_data_roots, explain_data_error,
-                               finish_distributed, load_tool_config, prepare_distributed,
-                               retain_freed_memory, run_tool)
+from coseg_tools.cli import add_debug_argument, run_tool
+from coseg_tools.cpu_heap import retain_freed_memory
+from coseg_tools.data_check import check_data_roots, explain_data_error
+from coseg_tools.dist import finish_distributed, prepare_distributed
+from coseg_tools.tool_config import load_tool_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,7 +56,7 @@ def main() -> None:
     check_data_roots(cfg, loaders=('train_dataloader', 'val_dataloader'))
     prepare_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
-        retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
+        retain_freed_memory()  # on CPU, steps reuse each other's pages (coseg_tools/cpu_heap.py)
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()

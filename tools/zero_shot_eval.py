@@ -26,9 +26,12 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import (check_data_roots, finish_distributed, load_tool_config,
-                               prepare_distributed, retain_freed_memory, write_atomically)
-from coseg_mmseg.utils import as_test_config, run_test
+from coseg_mmseg.utils import write_atomically
+from coseg_tools.cpu_heap import retain_freed_memory
+from coseg_tools.data_check import check_data_roots
+from coseg_tools.dist import finish_distributed, prepare_distributed
+from coseg_tools.evaluation import as_test_config, run_test
+from coseg_tools.tool_config import load_tool_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS = {'prefix': 'CoSeg-Prefix', 'xatten': 'CoSeg-Xatten', 'no-train': 'CoSeg no-training'}
@@ -168,7 +171,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     rank = int(os.environ.get('RANK', 0)) if args.launcher != 'none' else 0
     model_cfg = Config.fromfile(args.model_config) if args.model_config else None
     if not torch.cuda.is_available():
-        retain_freed_memory()  # on CPU, steps reuse each other's pages (utils/cpu_heap.py)
+        retain_freed_memory()  # on CPU, steps reuse each other's pages (coseg_tools/cpu_heap.py)
     results: Dict[str, dict] = {}
     wrapper = None  # the DDP wrapper the first distributed run was given, for the others
     for bench in (b for b in BENCHMARKS if b.key in args.benchmarks):

@@ -22,7 +22,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from ..datasets.vocabularies import Vocabulary
-from ..utils.tool_config import check_renamed_options
+from ..utils.config_check import check_removed_options
 
 Image = Union[str, np.ndarray]
 
@@ -70,7 +70,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None, *,
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    check_renamed_options(cfg._cfg_dict, config if isinstance(config, str) else 'the config')
+    check_removed_options(cfg._cfg_dict, config if isinstance(config, str) else 'the config')
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
     if checkpoint is None:

@@ -51,6 +51,9 @@ class CoSegScoresGraph(nn.Module):
         self.backbone = model.backbone
         self.neck = model.neck
         self.head = model.decode_head
+        # The model's own assembly of the head's inputs (a bound method, not a submodule: the
+        # graph holds no text encoder).
+        self.extract_feat = model.extract_feat
         pre = model.data_preprocessor
         # The pipeline loads BGR; the model sees RGB when the preprocessor swaps channels.
         self.rgb_input_is_model_order = bool(getattr(pre, 'channel_conversion', False))
@@ -68,9 +71,8 @@ class CoSegScoresGraph(nn.Module):
         return (image - self.mean) / self.std
 
     def head_outputs(self, inputs: Tensor, vocab_embeds: Tensor) -> Dict[str, Tensor]:
-        """The decode head's output dict for normalised images.
-
-        The one place that reads the model's feature dict (its keys follow the model's).
+        """The decode head's output dict for normalised images, from the head's inputs as the
+        model builds them (:meth:`CoSeg.extract_feat`).
 
         Args:
             inputs: (B, 3, H, W) normalised images.
@@ -80,9 +82,7 @@ class CoSegScoresGraph(nn.Module):
             dict with ``mask_logits`` (B, N, H, W), ``slot_embeds`` (B, N, D) and
             ``vocab_embeds`` (K + 1, D).
         """
-        feats = self.neck(self.backbone(inputs))
-        feats['vocab_embeds'] = vocab_embeds
-        return self.head(feats)
+        return self.head(self.extract_feat(inputs, vocab_embeds=vocab_embeds))
 
     def forward(self, image: Tensor, vocab_embeds: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Per-class scores of a batch of images.

@@ -2,20 +2,12 @@
 
 Used by ``tools/demo.py`` (files) and the web demo (:mod:`coseg_mmseg.visualization.web_app`).
 """
-import colorsys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-
-def palette(count: int) -> List[Tuple[int, int, int]]:
-    """``count`` well-separated RGB colours (golden-ratio hues), the same on every run."""
-    colours = []
-    for i in range(count):
-        r, g, b = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.65, 0.95)
-        colours.append((int(r * 255), int(g * 255), int(b * 255)))
-    return colours
+from ..utils.palette import palette
 
 
 def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple],

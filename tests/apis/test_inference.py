@@ -49,6 +49,7 @@ def test_segment_path_and_array(in_workspace):
     assert all(name in WORDS + ('unlabeled', ) for s in slots for name, _ in s['labels'])
 
 
+@pytest.mark.slow
 def test_one_word_vocabulary(in_workspace):
     """One class is a class: labels 0 or "no label", in the API and the demo."""
     model = init_model(TINY_CONFIG, 'tiny.pth')
@@ -91,6 +92,7 @@ def test_other_vocabulary_same_model(in_workspace):
     assert segment(model, IMAGE, ['sky', 'tree']).names == ('sky', 'tree')
 
 
+@pytest.mark.slow
 def test_demo_tool(in_workspace):
     result = run_tool('demo.py', IMAGE, '--vocab', ','.join(WORDS), '--config', TINY_CONFIG,
                       '--checkpoint', 'tiny.pth', '--out', 'out/demo.png', '--show-slots',
@@ -106,6 +108,7 @@ def test_demo_tool(in_workspace):
     assert f'legend: {", ".join(WORDS)}' in result.stdout
 
 
+@pytest.mark.slow
 def test_demo_unknown_vocabulary_format(in_workspace):
     result = run_tool('demo.py', IMAGE, '--vocab', 'grass;sea', '--config', TINY_CONFIG,
                       '--checkpoint', 'tiny.pth', cwd=str(in_workspace))
@@ -113,10 +116,12 @@ def test_demo_unknown_vocabulary_format(in_workspace):
     assert 'separate the words with commas' in result.stdout
 
 
-def test_init_model_names_the_new_name_of_an_old_option(tmp_path):
-    """A config written before a rename (CHANGELOG.md) fails in one line, not a TypeError."""
+def test_init_model_refuses_num_classes_in_one_line(tmp_path):
+    """A head config copied from mmseg (``num_classes``) fails in one line, not a TypeError."""
     from coseg_mmseg.utils import UserError
     old = tmp_path / 'old_config.py'
-    old.write_text(f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(neck=dict(num_tokens=4))\n")
-    with pytest.raises(UserError, match="model.neck.num_tokens .* renamed 'num_slots'"):
+    old.write_text(f"_base_ = [{TINY_CONFIG!r}]\n"
+                   f"model = dict(decode_head=dict(num_classes=171))\n")
+    with pytest.raises(UserError, match="model.decode_head.num_classes .* not taken by "
+                                        "FiLMCLIPSegHead: .*delete it"):
         init_model(str(old))

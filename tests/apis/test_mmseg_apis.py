@@ -86,6 +86,7 @@ def test_no_training_baseline_without_checkpoint(in_workspace):
     np.testing.assert_array_equal(out.pred_sem_seg.data[0].numpy(), ours.label_map)
 
 
+@pytest.mark.slow
 def test_mmseg_benchmark_tool(in_workspace):
     """mmseg's tools/analysis_tools/benchmark.py (shipped in the wheel) runs its 200 images on
     the baseline (no checkpoint: its weights come from init_cfg)."""

@@ -10,6 +10,8 @@ import pytest
 from coseg_mmseg.datasets.ade20k_847 import ADE20K_847_FULL_IDS
 from tests.helpers import REPO, run_tool
 
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
+
 TOOL = os.path.join(REPO, 'tools', 'dataset_converters', 'ade20k_847.py')
 # Full-release class id -> the trainId the converter must write. 165 needs G alone, 3108 and
 # 3148 (R // 10 = 12) become trainIds above 255; 0 (unlabeled) and 5 (not one of the 847) are

@@ -24,7 +24,7 @@ import os
 
 import pytest
 
-from coseg_mmseg.testing.convergence import CONVERGENCE_NAMES, make_convergence_assets
+from coseg_tools.generators.convergence import CONVERGENCE_NAMES, make_convergence_assets
 from tests.helpers import REPO, run_tool
 
 CONFIG = os.path.join(REPO,
@@ -55,6 +55,7 @@ def load_tool():
     return tool
 
 
+@pytest.mark.slow
 def test_short_convergence_run_learns(benchmark_root):
     """Train ITERS iterations with tools/train.py, test the checkpoint with tools/test.py."""
     train = run_tool('train.py', CONFIG, '--work-dir', 'short', *SHORT, cwd=str(benchmark_root))
@@ -110,6 +111,7 @@ def test_every_recipe_has_a_config_per_neck_differing_only_in_its_recipe():
             assert cfg.param_scheduler == base.param_scheduler, key
 
 
+@pytest.mark.slow
 def test_runs_side_by_side_report_their_own_cpu_seconds(tmp_path):
     """With ``--jobs 2`` each run's CPU seconds are its own, not those of the run beside it."""
     import sys

@@ -2,7 +2,11 @@
 import math
 import re
 
+import pytest
+
 from tests.helpers import run_tool
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 
 def test_prints_per_worker_rates_and_the_worker_count(tmp_path):

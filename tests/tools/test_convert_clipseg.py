@@ -9,6 +9,8 @@ from coseg_mmseg.models import FiLMCLIPSegHead
 from coseg_mmseg.models.clip import check_clipseg_decoder, convert_original_clipseg
 from tests.helpers import run_tool
 
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
+
 RD, WIDTH, COND, HEADS, FFN = 16, 64, 32, 2, 64
 
 

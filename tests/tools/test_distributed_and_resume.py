@@ -8,8 +8,10 @@ import sys
 import pytest
 import torch
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, run_tool
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 SHORT = ['train_cfg.val_interval=1000', 'randomness.deterministic=True']
 

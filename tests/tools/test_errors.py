@@ -15,8 +15,8 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 
-from coseg_mmseg.testing import make_tiny_assets
-from coseg_mmseg.utils import run_tool
+from coseg_tools.cli import run_tool
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG
 
 NO_TRAIN_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_no-train_tiny_cocostuff.py')
@@ -93,17 +93,20 @@ def expected_mismatch(xatten_checkpoint) -> Tuple[set, set]:
 
 # --- as subprocesses -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_train_missing_dataset_names_the_folder_and_how_to_prepare_it(tmp_path):
     line = check(run('train.py', os.path.join(REPO, 'configs/coseg/coseg_prefix_cocostuff.py'),
                      cwd=str(tmp_path)))
     assert "dataset folder 'data/coco_stuff164k'" in line and 'coco_stuff164k.py' in line
 
 
+@pytest.mark.slow
 def test_test_missing_checkpoint(tmp_path):
     line = check(run('test.py', TINY_CONFIG, 'nowhere/iter_1.pth', cwd=str(tmp_path)))
     assert "checkpoint 'nowhere/iter_1.pth' does not exist" in line
 
 
+@pytest.mark.slow
 def test_test_mismatched_checkpoint_is_summarised(tiny, xatten_checkpoint):
     missing, unexpected = expected_mismatch(xatten_checkpoint)
     assert len(missing) > 3 and len(unexpected) > 3  # worth summarising
@@ -115,6 +118,7 @@ def test_test_mismatched_checkpoint_is_summarised(tiny, xatten_checkpoint):
     assert len(line) < 600  # counts and a few keys, not every key
 
 
+@pytest.mark.slow
 def test_test_undecodable_dataset_image_is_not_an_image(tmp_path):
     make_tiny_assets(str(tmp_path / 'data' / 'tiny'))
     (tmp_path / IMAGE).write_bytes(b'not a jpeg')
@@ -122,12 +126,14 @@ def test_test_undecodable_dataset_image_is_not_an_image(tmp_path):
     assert f"image '{IMAGE}' of the dataset is not an image" in line
 
 
+@pytest.mark.slow
 def test_demo_undecodable_image(tmp_path):
     (tmp_path / 'photo.jpg').write_bytes(b'\x89PNG but not really')
     line = check(run('demo.py', 'photo.jpg', '--vocab', 'sky,sea', cwd=str(tmp_path)))
     assert "'photo.jpg' is not an image" in line and 'not found' not in line
 
 
+@pytest.mark.slow
 def test_debug_flag_shows_the_traceback(tmp_path):
     result = run('train.py', 'nowhere.py', '--debug', cwd=str(tmp_path))
     assert result.returncode == 2
@@ -273,7 +279,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch, capsys):
 
 def test_convergence_data_written_by_an_older_version(tmp_path, monkeypatch, capsys):
     """Scenes already there with other counts are refused in one line, not reused silently."""
-    from coseg_mmseg.testing.convergence import make_convergence_cocostuff
+    from coseg_tools.generators.convergence import make_convergence_cocostuff
     monkeypatch.chdir(tmp_path)
     make_convergence_cocostuff('data/coco_stuff164k', num_train=2, num_val=10, num_crowded_val=0)
     line = error_line(*run_here('make_convergence_data.py', '--out', 'data', '--num-train', '2',

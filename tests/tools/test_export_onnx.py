@@ -13,6 +13,8 @@ from coseg_mmseg.apis import init_model
 from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx, vocabulary_embeddings
 from tests.helpers import REPO, TINY_CONFIG, run_tool, save_tiny_checkpoint
 
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
+
 XATTEN_CONFIG = os.path.join(REPO, 'configs/tiny/coseg_xatten_tiny_cocostuff.py')
 CLASSES = ('grass', 'sea', 'road', 'person')
 

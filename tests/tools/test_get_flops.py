@@ -2,7 +2,7 @@
 import importlib.util
 import os
 
-from coseg_mmseg.utils import load_config
+from coseg_tools.tool_config import load_config
 from tests.helpers import REPO
 
 

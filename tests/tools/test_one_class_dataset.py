@@ -8,6 +8,8 @@ import pytest
 
 from tests.helpers import TINY_CONFIG, run_tool, save_tiny_checkpoint
 
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
+
 ONE_CLASS = f'''_base_ = [{TINY_CONFIG!r}]
 model = dict(test_vocabulary=None)  # from the dataset: its one class
 test_dataloader = dict(dataset=dict(

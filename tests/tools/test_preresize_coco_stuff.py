@@ -8,6 +8,8 @@ import torch
 
 from tests.helpers import REPO, run_tool
 
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
+
 PLAIN = os.path.join(REPO, 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff.py')
 PRERESIZED = os.path.join(REPO, 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff-224.py')
 

@@ -3,8 +3,10 @@ import re
 
 import pytest
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import TINY_CONFIG, read_scalars, run_tool
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 # One step, no validation, the LR logged at it.
 ONE_STEP = ['--cfg-options', 'train_cfg.max_iters=1', 'val_cfg=None', 'val_dataloader=None',

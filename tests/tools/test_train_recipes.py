@@ -2,8 +2,12 @@
 import os
 import re
 
-from coseg_mmseg.testing import make_tiny_assets
+import pytest
+
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, read_scalars, run_tool
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 AUTHORS_TINY = os.path.join(REPO, 'configs/tiny/coseg_prefix_authors-recipe_tiny_cocostuff.py')
 

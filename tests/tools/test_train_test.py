@@ -4,8 +4,10 @@ import re
 
 import pytest
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, read_scalars, run_tool
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 
 def test_tiny_train_then_test(tmp_path):

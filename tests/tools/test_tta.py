@@ -7,9 +7,11 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, TINY_CONFIG, run_tool
 from tests.tools.test_errors import error_line, run_here
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 # One view, exactly the tiny config's test pipeline: --tta must then give the plain result.
 ONE_VIEW = f'''_base_ = [{TINY_CONFIG!r}]

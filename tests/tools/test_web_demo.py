@@ -11,8 +11,10 @@ import pytest
 
 from coseg_mmseg.apis import init_model, segment
 from coseg_mmseg.datasets.vocabularies import VOCABULARIES
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import TINY_CONFIG, save_tiny_checkpoint
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/tests.txt)')
 from gradio_client import Client, handle_file  # noqa: E402

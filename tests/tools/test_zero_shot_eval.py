@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from coseg_mmseg.testing import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets
 from tests.helpers import REPO, run_tool
+
+pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 TINY = {'prefix': 'configs/tiny/coseg_prefix_tiny_cocostuff.py',
         'no-train': 'configs/tiny/coseg_no-train_tiny_cocostuff.py'}

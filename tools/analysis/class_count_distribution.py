@@ -13,8 +13,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 import coseg_mmseg  # noqa: F401  (registers datasets and transforms)
-from coseg_mmseg.utils import check_data_roots
-from coseg_mmseg.utils.class_counts import classes_per_image, suggest_k
+from coseg_tools.class_counts import classes_per_image, suggest_k
+from coseg_tools.data_check import check_data_roots
 
 
 def plot(counts, stats: dict, title: str, path: str) -> None:

@@ -15,8 +15,9 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_mmseg.utils import add_debug_argument, load_config, run_tool
-from coseg_mmseg.utils.benchmarking import count_flops
+from coseg_tools.benchmarking import count_flops
+from coseg_tools.cli import add_debug_argument, run_tool
+from coseg_tools.tool_config import load_config
 
 FROZEN_PARTS = ('backbone', 'rank_backbone', 'text_encoder', 'cond_text_encoder', 'decode_head')
 

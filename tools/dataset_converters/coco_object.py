@@ -10,7 +10,7 @@ import argparse
 import os
 
 from coseg_mmseg.datasets.converters import convert_coco_object
-from coseg_mmseg.utils import UserError, add_debug_argument, run_tool
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import argparse
 import os
 
 from coseg_mmseg.datasets.converters import convert_pascal_context_459
-from coseg_mmseg.utils import UserError, add_debug_argument, run_tool
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 
 
 def main() -> None:

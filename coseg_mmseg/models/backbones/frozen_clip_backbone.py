@@ -34,9 +34,9 @@ class FrozenCLIPBackbone(BaseModule):
             instead of float32, for mixed-precision runs: autocast then has no weight to cast
             in every step. The backbone computes in that dtype; its outputs come back in the
             input's dtype when autocast is off. ``None``: float32.
-        init_cfg: ``dict(type='Pretrained', checkpoint=..., source='huggingface' |
+        init_cfg: ``dict(type='CLIPPretrained', checkpoint=..., source='huggingface' |
             'open_clip' | 'converted', model_name=...)``; see
-            :mod:`coseg_mmseg.models.clip.clip_weights`. ``None`` keeps random weights.
+            :mod:`coseg_mmseg.models.clip.clip_loading`. ``None`` keeps random weights.
     """
 
     def __init__(self, *, image_size: int = 224, patch_size: int = 16, embed_dims: int = 768,

@@ -1,8 +1,9 @@
-"""Read CLIP (and CLIPSeg) weights named by an ``init_cfg``: files, the hub, open_clip.
+"""Read CLIP (and CLIPSeg) weights from a source: files, the hub, open_clip.
 
 Architecture and weights are separate, as in open_clip: the modules are built from the config,
-and their ``init_weights`` asks this module for a state dict in the plugin's layout
-(:mod:`.clip_conversion`), named by ``init_cfg``::
+and their ``init_weights`` reads a state dict in the plugin's layout (:mod:`.clip_conversion`)
+from here, through the ``init_cfg`` type above this module
+(:class:`~coseg_mmseg.models.clip.clip_pretrained.CLIPPretrained`)::
 
     init_cfg=dict(type='CLIPPretrained', source=..., checkpoint=..., model_name=...)
 
@@ -13,33 +14,42 @@ Sources (``source=``):
         local checkpoint file.
     ``'converted'``: a file holding a state dict in our layout, e.g. one written by
         ``tools/convert_clipseg.py`` from a checkpoint of the CLIPSeg authors.
-
-The older form ``dict(type='Pretrained', source=..., checkpoint=...)`` (mmengine's type,
-overloaded) is still read, with a ``FutureWarning``: checkpoints saved before the change keep
-it in their frozen-weight references (:mod:`coseg_mmseg.models.utils.frozen_weights`).
 """
 import json
 import os
-import warnings
 from typing import Optional, Tuple
 
 import torch
 from torch import nn
 
-from ...utils.cli import UserError
+from ...utils.errors import UserError
 from .clip_conversion import StateDict, convert_hf_clip, convert_open_clip
 from ..utils.frozen_weights import full_state_dict
 
 SOURCES = ('huggingface', 'open_clip', 'converted')
-INIT_TYPE = 'CLIPPretrained'
-DEPRECATED_INIT_TYPE = 'Pretrained'
 
 
 class CLIPWeightsError(UserError, ValueError):
     """CLIP weights that cannot be used as ``init_cfg`` names them: a bad ``init_cfg``, an
     unreadable file, or weights of another architecture than the config's. A ``ValueError``
     for the code; for the tools, a user's mistake (one ``error:`` line, see
-    :mod:`coseg_mmseg.utils.cli`)."""
+    :mod:`coseg_tools.cli`)."""
+
+
+def check_weights_source(source: str, checkpoint: str, model_name: Optional[str]) -> None:
+    """Refuse a source that names no weights (every reader goes through here).
+
+    Raises:
+        CLIPWeightsError: ``source`` is not one of :data:`SOURCES`, ``checkpoint`` is empty, or
+            ``source='open_clip'`` comes without ``model_name``.
+    """
+    if source not in SOURCES:
+        raise CLIPWeightsError(f'unknown CLIP weights source {source!r}; expected one of '
+                               f'{SOURCES}')
+    if not checkpoint:
+        raise CLIPWeightsError(f"source={source!r} needs a 'checkpoint'")
+    if source == 'open_clip' and not model_name:
+        raise CLIPWeightsError("source='open_clip' needs model_name (e.g. 'ViT-B-16')")
 
 
 def _hf_file(name_or_path: str, filename: str) -> Optional[str]:
@@ -102,27 +112,27 @@ def load_clip_weights(*, source: str, checkpoint: str, model_name: Optional[str]
     Returns:
         The state dict and the activation the weights were trained with (``None`` when the
         source does not say).
+
+    Raises:
+        CLIPWeightsError: A bad source (:func:`check_weights_source`) or an unreadable file.
     """
+    check_weights_source(source, checkpoint, model_name)
     if source == 'huggingface':
         raw, config = load_hf_checkpoint(checkpoint)
         act = config.get('vision_config', {}).get('hidden_act')
         return convert_hf_clip(raw), act
     if source == 'open_clip':
-        if not model_name:
-            raise CLIPWeightsError("source='open_clip' needs model_name (e.g. 'ViT-B-16')")
         raw, act = load_open_clip_checkpoint(model_name, checkpoint)
         return convert_open_clip(raw), act
-    if source == 'converted':
-        if not os.path.isfile(checkpoint):
-            raise FileNotFoundError(f'converted CLIP checkpoint {checkpoint!r} does not exist')
-        try:
-            data = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        except Exception as exc:  # not a torch file, truncated, or objects beyond weights
-            raise CLIPWeightsError(f'converted CLIP checkpoint {checkpoint!r} cannot be read: '
-                                   f'{type(exc).__name__}; write it with tools/convert_clipseg.py'
-                                   ) from exc
-        return data.get('state_dict', data), data.get('meta', {}).get('act')
-    raise CLIPWeightsError(f'unknown CLIP weights source {source!r}; expected one of {SOURCES}')
+    if not os.path.isfile(checkpoint):  # 'converted'
+        raise FileNotFoundError(f'converted CLIP checkpoint {checkpoint!r} does not exist')
+    try:
+        data = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    except Exception as exc:  # not a torch file, truncated, or objects beyond weights
+        raise CLIPWeightsError(f'converted CLIP checkpoint {checkpoint!r} cannot be read: '
+                               f'{type(exc).__name__}; write it with tools/convert_clipseg.py'
+                               ) from exc
+    return data.get('state_dict', data), data.get('meta', {}).get('act')
 
 
 def load_submodule_weights(module: nn.Module, state_dict: StateDict, prefix: str, *,
@@ -153,50 +163,3 @@ def load_submodule_weights(module: nn.Module, state_dict: StateDict, prefix: str
         raise CLIPWeightsError(f'weights from {origin} do not fit {type(module).__name__} '
                                f'(prefix {prefix!r}): ' + '; '.join(details))
     module.load_state_dict(part)
-
-
-def clip_init_cfg(init_cfg: Optional[dict]) -> Optional[dict]:
-    """``init_cfg`` as a ``CLIPPretrained`` dict, or None when it names no CLIP weights.
-
-    The deprecated ``type='Pretrained'`` (with or without ``source``) is converted, with a
-    ``FutureWarning``; any other type (or none) gives None.
-    """
-    if not isinstance(init_cfg, dict) or init_cfg.get('type') not in (INIT_TYPE,
-                                                                       DEPRECATED_INIT_TYPE):
-        return None
-    cfg = dict(init_cfg)
-    if cfg['type'] == DEPRECATED_INIT_TYPE:
-        cfg['type'] = INIT_TYPE
-        cfg.setdefault('source', 'huggingface')
-        shown = ', '.join(f'{k}={v!r}' for k, v in cfg.items() if k != 'type')
-        warnings.warn(f"init_cfg type='Pretrained' for CLIP weights is deprecated; write "
-                      f"init_cfg=dict(type='CLIPPretrained', {shown}) (checkpoints that "
-                      f"recorded the old form still load)", FutureWarning, stacklevel=3)
-    return cfg
-
-
-def load_pretrained(init_cfg: Optional[dict], *, act: Optional[str] = None
-                    ) -> Optional[Tuple[StateDict, str]]:
-    """The CLIP weights a module's ``init_cfg`` names, or None when it names none.
-
-    Args:
-        init_cfg: The module's ``init_cfg``: ``dict(type='CLIPPretrained', ...)`` (see
-            :class:`~coseg_mmseg.models.clip.CLIPPretrained`), the deprecated
-            ``type='Pretrained'`` form, or anything else (None is returned).
-        act: The activation the module was built with; weights trained with another one are
-            refused (OpenAI's CLIP needs ``'quick_gelu'``). ``None`` skips the check.
-
-    Returns:
-        The state dict in our layout and a description of its origin for messages; None when
-        ``init_cfg`` names no CLIP weights.
-    """
-    cfg = clip_init_cfg(init_cfg)
-    if cfg is None:
-        return None
-    from .clip_pretrained import CLIPPretrained  # it uses this module's loaders
-    args = {k: v for k, v in cfg.items() if k != 'type'}
-    unknown = sorted(set(args) - {'checkpoint', 'source', 'model_name', 'prefix'})
-    if unknown:
-        raise CLIPWeightsError(f"init_cfg {init_cfg} has unknown keys {unknown}; "
-                               f"type='CLIPPretrained' takes source, checkpoint, model_name")
-    return CLIPPretrained(**args).load(act=act)

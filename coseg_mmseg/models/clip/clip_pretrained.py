@@ -1,11 +1,18 @@
-"""``init_cfg=dict(type='CLIPPretrained', ...)``: the plugin's own initializer for CLIP weights."""
+"""``init_cfg=dict(type='CLIPPretrained', ...)``: the plugin's own initializer for CLIP weights.
+
+It parses the ``init_cfg`` and reads the weights from a source below it
+(:mod:`.clip_loading`), which does not import it back.
+"""
 from typing import Optional, Tuple
 
 from mmengine.registry import WEIGHT_INITIALIZERS
 from torch import nn
 
 from .clip_conversion import StateDict
-from .clip_loading import SOURCES, CLIPWeightsError, load_clip_weights, load_submodule_weights
+from .clip_loading import (CLIPWeightsError, check_weights_source, load_clip_weights,
+                           load_submodule_weights)
+
+INIT_TYPE = 'CLIPPretrained'
 
 
 @WEIGHT_INITIALIZERS.register_module()
@@ -14,7 +21,7 @@ class CLIPPretrained:
 
     mmengine's ``Pretrained`` loads an mmengine checkpoint as it is; CLIP weights come in other
     layouts and are mapped to the plugin's (:mod:`.clip_conversion`) first. The frozen CLIP
-    modules read it in their ``init_weights`` (:func:`~.clip_loading.load_pretrained`), each
+    modules read it in their ``init_weights`` (:func:`load_pretrained`), each
     taking its part (``visual.``, ``text.``, ``decoder.``); as an mmengine initializer
     (``initialize(module, init_cfg)``) it loads the part under ``prefix`` into the module.
 
@@ -32,15 +39,7 @@ class CLIPPretrained:
 
     def __init__(self, *, checkpoint: str, source: str = 'huggingface',
                  model_name: Optional[str] = None, prefix: Optional[str] = None) -> None:
-        if source not in SOURCES:
-            raise CLIPWeightsError(f"init_cfg type='CLIPPretrained': unknown source {source!r}; "
-                                   f'expected one of {SOURCES}')
-        if not checkpoint:
-            raise CLIPWeightsError(f"init_cfg type='CLIPPretrained' (source={source!r}) needs a "
-                                   f"'checkpoint'")
-        if source == 'open_clip' and not model_name:
-            raise CLIPWeightsError("init_cfg type='CLIPPretrained' with source='open_clip' needs "
-                                   "model_name (e.g. 'ViT-B-16')")
+        check_weights_source(source, checkpoint, model_name)
         self.checkpoint, self.source, self.model_name = checkpoint, source, model_name
         self.prefix = prefix
 
@@ -73,3 +72,43 @@ class CLIPPretrained:
                                    "needs prefix= ('visual.', 'text.' or 'decoder.')")
         state_dict, origin = self.load(act=getattr(module, 'act', None))
         load_submodule_weights(module, state_dict, self.prefix, origin=origin)
+
+
+def clip_init_cfg(init_cfg: Optional[dict]) -> Optional[dict]:
+    """``init_cfg`` when it is a ``CLIPPretrained`` dict, else None (it names no CLIP weights:
+    another type, e.g. mmengine's ``Pretrained`` of a ResNet, or none)."""
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == INIT_TYPE:
+        return dict(init_cfg)
+    return None
+
+
+def load_pretrained(init_cfg: Optional[dict], *, act: Optional[str] = None
+                    ) -> Optional[Tuple[StateDict, str]]:
+    """The CLIP weights a frozen CLIP module's ``init_cfg`` names, or None for no ``init_cfg``.
+
+    Args:
+        init_cfg: The module's ``init_cfg``: ``dict(type='CLIPPretrained', ...)`` (see
+            :class:`CLIPPretrained`) or None (random weights: tests, tiny models).
+        act: The activation the module was built with; weights trained with another one are
+            refused (OpenAI's CLIP needs ``'quick_gelu'``). ``None`` skips the check.
+
+    Returns:
+        The state dict in our layout and a description of its origin for messages; None when
+        ``init_cfg`` is None.
+
+    Raises:
+        CLIPWeightsError: ``init_cfg`` is of another type (mmengine's ``Pretrained`` reads no
+            CLIP layout: the module would stay random), or has unknown keys.
+    """
+    if init_cfg is None:
+        return None
+    cfg = clip_init_cfg(init_cfg)
+    if cfg is None:
+        raise CLIPWeightsError(f"init_cfg {init_cfg} names no CLIP weights; write "
+                               f"init_cfg=dict(type='CLIPPretrained', source=..., checkpoint=...)")
+    args = {k: v for k, v in cfg.items() if k != 'type'}
+    unknown = sorted(set(args) - {'checkpoint', 'source', 'model_name', 'prefix'})
+    if unknown:
+        raise CLIPWeightsError(f"init_cfg {init_cfg} has unknown keys {unknown}; "
+                               f"type='CLIPPretrained' takes source, checkpoint, model_name")
+    return CLIPPretrained(**args).load(act=act)

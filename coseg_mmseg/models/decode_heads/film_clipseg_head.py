@@ -15,7 +15,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from ..clip import load_pretrained, load_submodule_weights
+from ..clip import clip_init_cfg, load_pretrained, load_submodule_weights
 from ..features import CoSegFeatures, HeadOutputs
 from ..utils.coexistence_targets import coexistence_targets
 from ..utils.set_matching import hungarian_targets
@@ -137,7 +137,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             name=1.0)`` (missing keys keep these defaults); only with ``'hungarian'``.
         loss_decode: The loss config (:class:`CoSegLoss`).
         ignore_index: Label of pixels without class.
-        init_cfg: ``dict(type='Pretrained', checkpoint='CIDAS/clipseg-rd64-refined',
+        init_cfg: ``dict(type='CLIPPretrained', checkpoint='CIDAS/clipseg-rd64-refined',
             source='huggingface')`` loads a CLIPSeg decoder; ``None`` keeps random weights.
     """
 
@@ -214,9 +214,8 @@ class FiLMCLIPSegHead(BaseDecodeHead):
 
     def init_weights(self) -> None:
         """Load a CLIPSeg decoder when ``init_cfg`` is ``CLIPPretrained``; else default init."""
-        loaded = load_pretrained(self.init_cfg)  # None: init_cfg names no CLIP weights
-        if loaded is not None:
-            state_dict, origin = loaded
+        if clip_init_cfg(self.init_cfg) is not None:
+            state_dict, origin = load_pretrained(self.init_cfg)
             load_submodule_weights(self, state_dict, 'decoder.', origin=origin)
             self._is_init = True
         else:

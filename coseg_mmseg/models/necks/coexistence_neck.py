@@ -1,6 +1,5 @@
 """CoexistenceNeck: N learnable tokens read CLIP's visual tokens and predict the things present."""
 import math
-import warnings
 from typing import Optional, Tuple
 
 import torch
@@ -14,8 +13,6 @@ from ..utils.transformer_layers import Transformer
 
 MODES = ('prefix', 'xatten')
 POSITIONS = ('sinusoidal', 'learned')
-# Parameter names of checkpoints saved before the slots were named (issue 19): old -> new.
-RENAMED_PARAMETERS = {'tokens': 'slot_queries'}
 
 
 def sinusoidal_positions(num: int, dims: int) -> Tensor:
@@ -97,17 +94,6 @@ class CoexistenceNeck(BaseModule):
                                        **block_args)
         self.ln_out = nn.LayerNorm(embed_dims)
         self.out_proj = nn.Linear(embed_dims, out_channels)
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        """Load a checkpoint, reading the parameters of :data:`RENAMED_PARAMETERS` under their
-        old names too (with a ``FutureWarning``), so that earlier trainings keep loading."""
-        for old, new in RENAMED_PARAMETERS.items():
-            if prefix + old in state_dict and prefix + new not in state_dict:
-                warnings.warn(f'checkpoint key {prefix + old!r} is the old name of '
-                              f'{prefix + new!r}: loaded as that; save the model again to '
-                              f'store the new name', FutureWarning, stacklevel=2)
-                state_dict[prefix + new] = state_dict.pop(prefix + old)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, inputs: BackboneFeatures) -> CoSegFeatures:
         """Add the slot embeddings to the backbone's features.

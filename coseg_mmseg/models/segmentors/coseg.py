@@ -46,9 +46,11 @@ class CoSeg(CoSegBase):
                               FeatureCache(**feature_cache, backbone=self.backbone))
         self.save_frozen_references()
 
-    def backbone_features(self, inputs: Tensor, data_samples: SampleList) -> BackboneFeatures:
-        """The backbone's outputs, read from ``feature_cache`` when every image has them."""
-        if self.feature_cache is None:
+    def backbone_features(self, inputs: Tensor,
+                          data_samples: Optional[SampleList] = None) -> BackboneFeatures:
+        """The backbone's outputs, read from ``feature_cache`` when every image has them
+        (training only: the cache is keyed on the samples)."""
+        if self.feature_cache is None or data_samples is None:
             return self.backbone(inputs)
         cached = [self.feature_cache.get(s, image) for s, image in zip(data_samples, inputs)]
         if all(c is not None for c in cached):
@@ -59,17 +61,44 @@ class CoSeg(CoSegBase):
             self.feature_cache.put(sample, image, single)
         return feats
 
-    def extract_feat(self, inputs: Tensor,
-                     batch_img_metas: Optional[List[dict]] = None) -> CoSegFeatures:
-        """Backbone + neck outputs, plus ``vocab_embeds`` of the current split.
+    def neck_features(self, feats: BackboneFeatures, *, split: Optional[str] = None,
+                      vocab_embeds: Optional[Tensor] = None) -> CoSegFeatures:
+        """The head's inputs from the backbone's outputs: the neck's, plus ``vocab_embeds``.
+
+        Args:
+            feats: The backbone's outputs.
+            split: Whose vocabulary: ``'train'`` or ``'test'``; ``None`` follows the mode
+                (``'train'`` when training, else ``'test'``).
+            vocab_embeds: (K + 1, D) embeddings to use instead of the split's (the ONNX graph
+                takes them as an input).
+        """
+        feats = self.neck(feats)
+        if vocab_embeds is None:
+            split = split or ('train' if self.training else 'test')
+            vocab_embeds = self.vocabulary_embeddings(split)
+        feats['vocab_embeds'] = vocab_embeds
+        return feats
+
+    def extract_feat(self, inputs: Tensor, batch_img_metas: Optional[List[dict]] = None, *,
+                     split: Optional[str] = None, vocab_embeds: Optional[Tensor] = None,
+                     data_samples: Optional[SampleList] = None) -> CoSegFeatures:
+        """The head's inputs: backbone -> neck -> vocabulary embeddings (mmseg's
+        ``EncoderDecoder.extract_feat``). Training, inference, the ONNX graph and the benchmarks
+        all build them here.
 
         Args:
             inputs: (B, 3, H, W) normalised images.
             batch_img_metas: Unused: CoSeg reads the whole input.
+            split: See :meth:`neck_features`.
+            vocab_embeds: See :meth:`neck_features`.
+            data_samples: The batch's samples, for the training ``feature_cache``.
+
+        Returns:
+            The neck's features (``slot_embeds`` (B, N, D), the backbone's maps) and
+            ``vocab_embeds`` (K + 1, D).
         """
-        feats = self.neck(self.backbone(inputs))
-        feats['vocab_embeds'] = self.vocabulary_embeddings('train' if self.training else 'test')
-        return feats
+        return self.neck_features(self.backbone_features(inputs, data_samples), split=split,
+                                  vocab_embeds=vocab_embeds)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """mmseg's losses, refusing to return a NaN/inf one (the step would ruin the weights).
@@ -77,8 +106,7 @@ class CoSeg(CoSegBase):
         Raises:
             FloatingPointError: Naming the loss term and the images of the batch.
         """
-        feats = self.neck(self.backbone_features(inputs, data_samples))
-        feats['vocab_embeds'] = self.vocabulary_embeddings('train')
+        feats = self.extract_feat(inputs, split='train', data_samples=data_samples)
         losses = self._decode_head_forward_train(feats, data_samples)
         for name, value in losses.items():
             if 'loss' in name and not torch.isfinite(value).all():

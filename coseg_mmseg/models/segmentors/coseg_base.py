@@ -33,7 +33,7 @@ from mmseg.utils import OptSampleList, SampleList, get_classes
 from torch import Tensor
 
 from ...datasets.vocabularies import Vocabulary, check_vocabulary, parse_vocabulary
-from ...visualization.overlay import palette as palette_of
+from ...utils.palette import palette as palette_of
 from ..features import CoSegFeatures, HeadOutputs
 from ..utils.frozen_weights import is_frozen_pretrained, save_frozen_as_reference
 from ..utils.label_ids import check_label_ids

@@ -43,8 +43,9 @@ class FrozenCLIPTextEncoder(BaseModule):
 
     Each name is put into every template, encoded, L2-normalised, averaged over templates and
     normalised again (CLIP's prompt ensembling). Results are cached per (names, templates,
-    normalisation, dtype) in memory and, with ``disk_cache``, on disk under
-    ``cache_dir/text_embeddings/`` — so a 459-class vocabulary is encoded once, across runs.
+    normalisation, dtype) in memory, as mmseg's ``CLIPTextEncoder`` does; with
+    ``disk_cache=True`` (opt-in) also on disk under ``cache_dir/text_embeddings/`` — so a
+    459-class vocabulary is encoded once, across runs.
     A disk entry is keyed on everything that decides the embeddings: the text tower's
     :func:`~coseg_mmseg.models.utils.fingerprint.module_fingerprint` (every weight's bytes and
     the structure: blocks, heads, activation class, ...), the activation name, the weights'
@@ -63,7 +64,9 @@ class FrozenCLIPTextEncoder(BaseModule):
         mlp_ratio: MLP hidden width over ``embed_dims``.
         act: MLP activation; ``'quick_gelu'`` for OpenAI's weights.
         templates: Prompt templates with one ``{}`` for the class name.
-        disk_cache: Keep encoded vocabularies on disk.
+        disk_cache: Also keep encoded vocabularies on disk, across runs (off by default:
+            nothing is written outside the work dir unless asked for; in a config
+            ``model.text_encoder.disk_cache=True``).
         cache_dir: Where; ``None`` is ``$COSEG_CACHE_DIR`` or ``~/.cache/coseg-mmseg``.
         init_cfg: Same form as :class:`FrozenCLIPBackbone`'s.
     """
@@ -71,7 +74,7 @@ class FrozenCLIPTextEncoder(BaseModule):
     def __init__(self, *, vocab_size: int = 49408, context_length: int = 77,
                  embed_dims: int = 512, num_layers: int = 12, num_heads: int = 8,
                  output_dim: int = 512, mlp_ratio: float = 4.0, act: str = 'quick_gelu',
-                 templates: Sequence[str] = ('a photo of a {}.', ), disk_cache: bool = True,
+                 templates: Sequence[str] = ('a photo of a {}.', ), disk_cache: bool = False,
                  cache_dir: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.act = act

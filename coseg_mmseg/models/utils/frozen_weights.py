@@ -6,10 +6,6 @@ whose weights come from ``init_cfg`` (``CLIPPretrained``, or mmengine's ``Pretra
 no tensors, and the module's entry in the state dict's ``_metadata`` records that ``init_cfg``.
 Loading such a state dict (mmengine's loader or ``torch.nn.Module.load_state_dict``) reloads the
 weights from the reference first, so the full model is rebuilt and strict loading passes.
-
-References record the ``init_cfg`` as it was: checkpoints saved before ``CLIPPretrained``
-existed hold ``type='Pretrained', source=...``, which the CLIP modules still read (with a
-``FutureWarning``, :func:`coseg_mmseg.models.clip.clip_init_cfg`).
 """
 from typing import Dict, Optional
 

@@ -3,7 +3,7 @@ import torch
 from transformers import CLIPModel
 
 from coseg_mmseg.models import FrozenCLIPBackbone
-from coseg_mmseg.testing import TINY_BACKBONE, tiny_clip_images
+from coseg_tools.generators import TINY_BACKBONE, tiny_clip_images
 
 
 def build(init_cfg=None, **overrides) -> FrozenCLIPBackbone:
@@ -14,7 +14,7 @@ def build(init_cfg=None, **overrides) -> FrozenCLIPBackbone:
 
 @pytest.mark.parametrize('size', [64, 96])  # the pretraining size, and interpolated positions
 def test_parity_with_transformers(tiny_clip_dir, size):
-    backbone = build(dict(type='Pretrained', source='huggingface', checkpoint=tiny_clip_dir))
+    backbone = build(dict(type='CLIPPretrained', source='huggingface', checkpoint=tiny_clip_dir))
     hf = CLIPModel.from_pretrained(tiny_clip_dir).eval()
     images = tiny_clip_images(2, size=size)
     out = backbone(images)
@@ -39,7 +39,7 @@ def test_parity_with_transformers(tiny_clip_dir, size):
 
 def test_parity_with_open_clip(tiny_open_clip):
     name, checkpoint, model = tiny_open_clip
-    backbone = build(dict(type='Pretrained', source='open_clip', model_name=name,
+    backbone = build(dict(type='CLIPPretrained', source='open_clip', model_name=name,
                           checkpoint=checkpoint))
     images = tiny_clip_images(2)
     captured = {}
@@ -70,7 +70,7 @@ def test_frozen():
 
 def test_quick_gelu_mismatch_is_refused(tiny_clip_dir):
     backbone = FrozenCLIPBackbone(**TINY_BACKBONE, act='gelu', init_cfg=dict(
-        type='Pretrained', source='huggingface', checkpoint=tiny_clip_dir))
+        type='CLIPPretrained', source='huggingface', checkpoint=tiny_clip_dir))
     with pytest.raises(ValueError, match="trained with activation 'quick_gelu'.*act='gelu'"):
         backbone.init_weights()
 

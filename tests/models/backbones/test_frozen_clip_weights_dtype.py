@@ -3,12 +3,12 @@ import pytest
 import torch
 
 from coseg_mmseg.models import FrozenCLIPBackbone
-from coseg_mmseg.testing import TINY_BACKBONE, tiny_clip_images
+from coseg_tools.generators import TINY_BACKBONE, tiny_clip_images
 
 
 def build(tiny_clip_dir, **kwargs) -> FrozenCLIPBackbone:
     backbone = FrozenCLIPBackbone(**TINY_BACKBONE, **kwargs, init_cfg=dict(
-        type='Pretrained', source='huggingface', checkpoint=tiny_clip_dir))
+        type='CLIPPretrained', source='huggingface', checkpoint=tiny_clip_dir))
     backbone.init_weights()
     return backbone
 

@@ -4,7 +4,7 @@ from transformers import CLIPModel
 
 from coseg_mmseg.models import FrozenCLIPBackbone
 from coseg_mmseg.models.clip import convert_hf_clip
-from coseg_mmseg.testing import TINY_BACKBONE
+from coseg_tools.generators import TINY_BACKBONE
 
 
 def test_hf_conversion_covers_every_tower_weight(tiny_clip_dir):

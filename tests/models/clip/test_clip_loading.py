@@ -7,8 +7,8 @@ from mmengine.model import initialize
 
 from coseg_mmseg.models import FrozenCLIPBackbone, FrozenCLIPTextEncoder
 from coseg_mmseg.models.clip import CLIPPretrained, clip_init_cfg, load_clip_weights
-from coseg_mmseg.testing import TINY_BACKBONE
 from coseg_mmseg.utils import UserError
+from coseg_tools.generators import TINY_BACKBONE
 
 
 def clip_cfg(checkpoint, **kwargs):
@@ -25,19 +25,14 @@ def test_converted_source_round_trip(tiny_clip_dir, tmp_path):
     torch.testing.assert_close(backbone.visual.proj, state['visual.proj'])
 
 
-def test_the_deprecated_pretrained_form_loads_the_same_weights_with_a_warning(tiny_clip_dir):
-    new = FrozenCLIPBackbone(**TINY_BACKBONE, init_cfg=clip_cfg(tiny_clip_dir))
+def test_clip_weights_load_without_a_warning_and_other_init_types_are_not_clip(tiny_clip_dir):
+    backbone = FrozenCLIPBackbone(**TINY_BACKBONE, init_cfg=clip_cfg(tiny_clip_dir))
     with warnings.catch_warnings():
-        warnings.simplefilter('error')  # the new form warns about nothing
-        new.init_weights()
-    old = FrozenCLIPBackbone(**TINY_BACKBONE, init_cfg=dict(type='Pretrained',
-                                                           checkpoint=tiny_clip_dir))
-    with pytest.warns(FutureWarning, match=r"type='Pretrained' for CLIP weights is deprecated; "
-                                           r"write init_cfg=dict\(type='CLIPPretrained', "
-                                           r"checkpoint='.*', source='huggingface'\)"):
-        old.init_weights()
-    for a, b in zip(new.state_dict().values(), old.state_dict().values()):
-        assert torch.equal(a, b)
+        warnings.simplefilter('error')
+        backbone.init_weights()
+    state, _ = load_clip_weights(source='huggingface', checkpoint=tiny_clip_dir)
+    torch.testing.assert_close(backbone.visual.proj, state['visual.proj'], rtol=0, atol=0)
+    assert clip_init_cfg(dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')) is None
     assert clip_init_cfg(dict(type='Pretrained_Part', checkpoint='x')) is None
     assert clip_init_cfg(None) is None
 
@@ -52,7 +47,7 @@ def test_mmengine_initialize_loads_the_part_under_prefix(tiny_clip_dir):
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(source='timm'), "unknown source 'timm'"),
+    (dict(source='timm'), "unknown CLIP weights source 'timm'"),
     (dict(source='open_clip'), 'needs model_name'),
     (dict(checkpoint=''), "needs a 'checkpoint'"),
 ])
@@ -97,3 +92,16 @@ def test_weights_of_another_architecture_are_refused(tiny_clip_dir):
                                    init_cfg=clip_cfg(tiny_clip_dir))
     with pytest.raises(ValueError, match=r'missing \(\d+\): text.transformer.resblocks.2'):
         deeper.init_weights()
+
+
+def test_an_init_cfg_of_another_type_is_refused_not_left_random(tiny_clip_dir):
+    """mmengine's Pretrained reads no CLIP layout: a frozen tower would stay random."""
+    backbone = FrozenCLIPBackbone(**TINY_BACKBONE, init_cfg=dict(
+        type='Pretrained', source='huggingface', checkpoint=tiny_clip_dir))
+    with pytest.raises(ValueError, match=r"names no CLIP weights; write "
+                                         r"init_cfg=dict\(type='CLIPPretrained'"):
+        backbone.init_weights()
+    text = FrozenCLIPTextEncoder(num_layers=2, embed_dims=32, num_heads=2, output_dim=32,
+                                 init_cfg=dict(type='Pretrained', checkpoint=tiny_clip_dir))
+    with pytest.raises(ValueError, match='names no CLIP weights'):
+        text.init_weights()

@@ -7,8 +7,8 @@ from open_clip.tokenizer import SimpleTokenizer
 from transformers import CLIPSegForImageSegmentation
 
 from coseg_mmseg.models import FiLMCLIPSegHead, FrozenCLIPBackbone, FrozenCLIPTextEncoder
-from coseg_mmseg.testing import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER,
-                                 make_tiny_hf_clipseg, tiny_clip_images)
+from coseg_tools.generators import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER,
+                                    make_tiny_hf_clipseg, tiny_clip_images)
 
 PROMPTS = ['a dog', 'the sky', 'a potted plant']
 
@@ -25,7 +25,7 @@ def test_parity_with_transformers_clipseg(tmp_path, tiny_clipseg_dir, complex_up
     (96 px for a 64 px model, as rd64-refined runs at 352 for 224)."""
     path = tiny_clipseg_dir if complex_upsample else make_tiny_hf_clipseg(
         str(tmp_path / 'simple'), complex_upsample=False)
-    init = dict(type='Pretrained', source='huggingface', checkpoint=path)
+    init = dict(type='CLIPPretrained', source='huggingface', checkpoint=path)
     backbone = FrozenCLIPBackbone(**TINY_BACKBONE, init_cfg=init)
     text = FrozenCLIPTextEncoder(**TINY_TEXT_ENCODER, init_cfg=init)
     head = tiny_head(complex_upsample=complex_upsample, init_cfg=init)
@@ -50,7 +50,7 @@ def test_parity_with_transformers_clipseg(tmp_path, tiny_clipseg_dir, complex_up
 def test_checkpoint_of_another_size_is_refused(tiny_clipseg_dir):
     head = FiLMCLIPSegHead(in_channels=TINY_BACKBONE['embed_dims'], channels=64,
                            cond_channels=TINY_PROJECTION_DIM, init_cfg=dict(
-                               type='Pretrained', checkpoint=tiny_clipseg_dir))
+                               type='CLIPPretrained', checkpoint=tiny_clipseg_dir))
     with pytest.raises(ValueError, match=r"shape mismatch.*film_mul.weight.*\(16, 32\).*\(64, 32\)"):
         head.init_weights()
 
@@ -185,7 +185,7 @@ def test_each_decoder_option_changes_the_masks(option):
 
 
 def test_clipseg_weights_load_under_the_authors_options(tiny_clipseg_dir):
-    init = dict(type='Pretrained', source='huggingface', checkpoint=tiny_clipseg_dir)
+    init = dict(type='CLIPPretrained', source='huggingface', checkpoint=tiny_clipseg_dir)
     default, authors = tiny_head(init_cfg=init), tiny_head(**AUTHORS_DECODER, init_cfg=init)
     default.init_weights()
     authors.init_weights()

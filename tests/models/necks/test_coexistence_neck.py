@@ -73,25 +73,6 @@ def test_sinusoidal_positions_stay_the_default_and_unsaved():
         build('xatten', positions='rotary')
 
 
-def test_checkpoints_with_the_old_query_name_still_load(tmp_path):
-    """A checkpoint saved before the rename (``neck.tokens``) loads through mmengine's
-    ``load_checkpoint``, strict, into ``neck.slot_queries``, with a FutureWarning."""
-    from mmengine.runner import load_checkpoint
-    from torch import nn
-    saved = nn.ModuleDict(dict(neck=build('prefix')))
-    state = {k.replace('neck.slot_queries', 'neck.tokens'): v
-             for k, v in saved.state_dict().items()}
-    assert 'neck.tokens' in state and 'neck.slot_queries' not in state
-    torch.save(dict(state_dict=state, meta=dict()), tmp_path / 'old.pth')
-    torch.manual_seed(1)
-    model = nn.ModuleDict(dict(neck=CoexistenceNeck(mode='prefix', num_slots=5, in_channels=24,
-                                                    embed_dims=16, out_channels=12, depth=2)))
-    with pytest.warns(FutureWarning, match="'neck.tokens' is the old name of 'neck.slot_queries"):
-        load_checkpoint(model, str(tmp_path / 'old.pth'), strict=True)
-    assert torch.equal(model.neck.slot_queries, saved.neck.slot_queries)
-    assert 'neck.tokens' not in model.state_dict()
-
-
 # ------------------------------------------ an independent reference from the module's weights
 def reference_attention(attn, x, memory=None):
     """torch's own nn.MultiheadAttention carrying ``attn``'s packed weights."""

@@ -5,7 +5,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from coseg_mmseg.testing import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
+from coseg_tools.generators import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
 
 VOCAB = ('grass', 'sea', 'person')
 
@@ -149,3 +149,55 @@ def test_cuda_training_step_and_inference_match_cpu(mode):
         torch.testing.assert_close(gpu_grads[name], cpu_grads[name], atol=1e-3, rtol=1e-2,
                                    msg=lambda m: f'{name}: {m}')
     torch.testing.assert_close(gpu_scores, cpu_scores, atol=1e-3, rtol=1e-3)
+
+
+def composed_head_inputs(model, inputs, split):
+    """The head's inputs composed from the parts, independently of ``extract_feat``."""
+    feats = model.neck(model.backbone(inputs))
+    names = list(model.vocabulary[split]) + [model.unlabeled_name]
+    feats['vocab_embeds'] = model.text_encoder(names)
+    return feats
+
+
+def assert_same(a, b, key=''):
+    """Bit-identical tensors, or lists / tuples of them, or equal plain values."""
+    if isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), key
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), key
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f'{key}[{i}]')
+    else:
+        assert a == b, key
+
+
+def test_one_method_builds_the_head_inputs_of_training_inference_and_export():
+    """extract_feat (training's loss, inference, the ONNX graph) gives, bit for bit, what the
+    parts composed by hand give."""
+    from coseg_mmseg.deploy import CoSegScoresGraph
+    model = build_model(vocabulary=VOCAB, test_vocabulary=('sky', 'dog'))
+    inputs = torch.randn(2, 3, 64, 64)
+    seg = torch.zeros(64, 64, dtype=torch.long)
+    seg[20:40, 20:40] = 2
+    samples = [sample(seg=seg), sample(seg=seg)]
+    model.train()
+    torch.manual_seed(1)
+    losses = model.loss(inputs, samples)
+    torch.manual_seed(1)
+    expected = model.decode_head.loss(composed_head_inputs(model, inputs, 'train'), samples,
+                                      model.train_cfg)
+    assert {k.split('.', 1)[1]: v for k, v in losses.items()}.keys() == expected.keys()
+    for key, value in expected.items():
+        assert torch.equal(losses[f'decode.{key}'], value), key
+    model.eval()
+    with torch.no_grad():
+        feats = model.extract_feat(inputs)
+        reference = composed_head_inputs(model, inputs, 'test')
+        assert feats.keys() == reference.keys()
+        for key in reference:
+            assert_same(feats[key], reference[key], key)
+        graph = CoSegScoresGraph(model).eval()
+        out = graph.head_outputs(inputs, reference['vocab_embeds'])
+        expected_out = model.decode_head(reference)
+        for key in expected_out:
+            assert_same(out[key], expected_out[key], key)

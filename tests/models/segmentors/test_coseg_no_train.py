@@ -8,8 +8,8 @@ from open_clip.tokenizer import SimpleTokenizer
 from transformers import CLIPSegConfig, CLIPSegForImageSegmentation
 
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
-from coseg_mmseg.testing import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER,
-                                 rescale_clipseg_decoder, tiny_clip_images)
+from coseg_tools.generators import (TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER,
+                                    rescale_clipseg_decoder, tiny_clip_images)
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
@@ -17,8 +17,8 @@ NAMES = ('dog', 'sky', 'potted plant', 'sea', 'road', 'person', 'car')
 
 
 def no_train_cfg(clip_dir, clipseg_dir, **overrides) -> dict:
-    clip = dict(type='Pretrained', checkpoint=clip_dir)
-    clipseg = dict(type='Pretrained', checkpoint=clipseg_dir)
+    clip = dict(type='CLIPPretrained', checkpoint=clip_dir)
+    clipseg = dict(type='CLIPPretrained', checkpoint=clipseg_dir)
     cfg = dict(
         type='CoSegNoTrain',
         backbone=dict(type='FrozenCLIPBackbone', **TINY_BACKBONE, init_cfg=clipseg),

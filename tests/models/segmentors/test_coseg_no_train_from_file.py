@@ -34,8 +34,8 @@ from mmengine.dataset import pseudo_collate
 from mmseg.registry import MODELS
 from PIL import Image
 
-from coseg_mmseg.testing import TINY_BACKBONE, TINY_TEXT_ENCODER
-from coseg_mmseg.testing.tiny_assets import _draw_scene
+from coseg_tools.generators import TINY_BACKBONE, TINY_TEXT_ENCODER
+from coseg_tools.generators.tiny_assets import _draw_scene
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
@@ -109,8 +109,8 @@ def hf_processors(backend: str = 'torchvision'):
 def tiny_no_train_cfg(clip_dir: str, clipseg_dir: str) -> Config:
     """The no-train config as users run it, with the tiny models' sizes and weights."""
     cfg = Config.fromfile(os.path.join(REPO, NO_TRAIN))
-    clip = dict(type='Pretrained', source='huggingface', checkpoint=clip_dir)
-    clipseg = dict(type='Pretrained', source='huggingface', checkpoint=clipseg_dir)
+    clip = dict(type='CLIPPretrained', source='huggingface', checkpoint=clip_dir)
+    clipseg = dict(type='CLIPPretrained', source='huggingface', checkpoint=clipseg_dir)
     model = cfg.model
     model.backbone.update(TINY_BACKBONE, init_cfg=clipseg)
     model.rank_backbone.update({**TINY_BACKBONE, 'out_indices': ()}, init_cfg=clip)

@@ -5,7 +5,7 @@ from open_clip.tokenizer import SimpleTokenizer
 from transformers import CLIPModel
 
 from coseg_mmseg.models import FrozenCLIPTextEncoder
-from coseg_mmseg.testing import TINY_TEXT_ENCODER
+from coseg_tools.generators import TINY_TEXT_ENCODER
 
 NAMES = ['potted plant', 'sky', 'dining table']
 
@@ -17,7 +17,7 @@ def build(init_cfg=None, **overrides) -> FrozenCLIPTextEncoder:
 
 
 def test_parity_with_transformers(tiny_clip_dir):
-    encoder = build(dict(type='Pretrained', checkpoint=tiny_clip_dir), templates=('{}', ))
+    encoder = build(dict(type='CLIPPretrained', checkpoint=tiny_clip_dir), templates=('{}', ))
     hf = CLIPModel.from_pretrained(tiny_clip_dir).eval()
     with torch.no_grad():
         ref = hf.get_text_features(input_ids=SimpleTokenizer()(NAMES))
@@ -27,7 +27,7 @@ def test_parity_with_transformers(tiny_clip_dir):
 
 def test_parity_with_open_clip(tiny_open_clip):
     name, checkpoint, model = tiny_open_clip
-    encoder = build(dict(type='Pretrained', source='open_clip', model_name=name,
+    encoder = build(dict(type='CLIPPretrained', source='open_clip', model_name=name,
                          checkpoint=checkpoint), templates=('a photo of a {}.', ))
     with torch.no_grad():
         ref = model.encode_text(SimpleTokenizer()([f'a photo of a {n}.' for n in NAMES]))
@@ -35,7 +35,7 @@ def test_parity_with_open_clip(tiny_open_clip):
 
 
 def test_template_ensemble_and_cache(tiny_clip_dir):
-    init = dict(type='Pretrained', checkpoint=tiny_clip_dir)
+    init = dict(type='CLIPPretrained', checkpoint=tiny_clip_dir)
     templates = ('a photo of a {}.', 'a picture of the {}.')
     encoder = build(init, templates=templates)
     single = [build(init, templates=(t, ))(NAMES) for t in templates]
@@ -54,7 +54,8 @@ def test_template_ensemble_and_cache(tiny_clip_dir):
 def test_cache_is_cleared_when_weights_change(tiny_clip_dir):
     encoder = build(templates=('{}', ))
     before = encoder(NAMES)
-    encoder.load_state_dict(build(dict(type='Pretrained', checkpoint=tiny_clip_dir)).state_dict())
+    clip = dict(type='CLIPPretrained', checkpoint=tiny_clip_dir)
+    encoder.load_state_dict(build(clip).state_dict())
     assert not torch.allclose(encoder(NAMES), before)
 
 
@@ -83,25 +84,25 @@ def test_frozen():
 
 
 def test_disk_cache_across_instances_and_corruption(tiny_clip_dir, tmp_path):
-    init = dict(type='Pretrained', checkpoint=tiny_clip_dir)
-    first = build(init, cache_dir=str(tmp_path))
+    init = dict(type='CLIPPretrained', checkpoint=tiny_clip_dir)
+    first = build(init, disk_cache=True, cache_dir=str(tmp_path))
     expected = first(NAMES)
     files = list((tmp_path / 'text_embeddings').iterdir())
     assert len(files) == 1
 
-    second = build(init, cache_dir=str(tmp_path))
+    second = build(init, disk_cache=True, cache_dir=str(tmp_path))
     calls = []
     second.text.register_forward_hook(lambda *args: calls.append(1))
     torch.testing.assert_close(second(NAMES), expected)
     assert calls == []  # read from disk, not encoded again
 
     files[0].write_bytes(b'truncated')
-    third = build(init, cache_dir=str(tmp_path))
+    third = build(init, disk_cache=True, cache_dir=str(tmp_path))
     with pytest.warns(UserWarning, match='ignoring unreadable text-embedding cache'):
         torch.testing.assert_close(third(NAMES), expected)
     assert torch.load(files[0], weights_only=True)['embeds'].shape == expected.shape  # rewritten
 
-    other_weights = build(cache_dir=str(tmp_path))  # random weights: another fingerprint
+    other_weights = build(disk_cache=True, cache_dir=str(tmp_path))  # random weights: another fingerprint
     assert not torch.allclose(other_weights(NAMES), expected)
     assert len(list((tmp_path / 'text_embeddings').iterdir())) == 2
 
@@ -109,7 +110,7 @@ def test_disk_cache_across_instances_and_corruption(tiny_clip_dir, tmp_path):
 def test_disk_cache_concurrent_writers(tmp_path):
     """Writers racing on one key never leave a partial file for a reader."""
     import threading
-    encoder = build(cache_dir=str(tmp_path))
+    encoder = build(disk_cache=True, cache_dir=str(tmp_path))
     key = encoder.cache_key(NAMES, encoder.templates, True)
     embeds = torch.randn(3, 32)
     stop = threading.Event()
@@ -163,15 +164,15 @@ def test_disk_cache_tells_encoders_apart(tmp_path, change):
     """Encoders that compute different embeddings never share a disk entry (the two
     collisions an outside review found: a block's weights, the activation)."""
     torch.manual_seed(0)
-    first = build(cache_dir=str(tmp_path))
+    first = build(disk_cache=True, cache_dir=str(tmp_path))
     if change == 'one transformer block':
-        second = _same_weights(first, cache_dir=str(tmp_path))
+        second = _same_weights(first, disk_cache=True, cache_dir=str(tmp_path))
         with torch.no_grad():
             second.text.transformer.resblocks[1].mlp.c_fc.weight.mul_(1.5)
     elif change == 'activation':
-        second = _same_weights(first, cache_dir=str(tmp_path), act='gelu')
+        second = _same_weights(first, disk_cache=True, cache_dir=str(tmp_path), act='gelu')
     else:
-        second = _same_weights(first, cache_dir=str(tmp_path), num_heads=1)
+        second = _same_weights(first, disk_cache=True, cache_dir=str(tmp_path), num_heads=1)
     cached_first = first(NAMES)
     expected_second = _fresh(second)
     assert not torch.allclose(expected_second, cached_first, atol=1e-3)  # they do differ
@@ -180,10 +181,10 @@ def test_disk_cache_tells_encoders_apart(tmp_path, change):
 
 
 def test_disk_cache_key_holds_dtype_and_normalisation(tmp_path):
-    encoder = build(cache_dir=str(tmp_path))
+    encoder = build(disk_cache=True, cache_dir=str(tmp_path))
     normalised, raw = encoder(NAMES), encoder.encode(NAMES, normalize=False)
     assert not torch.allclose(normalised, raw)
-    half = _same_weights(encoder, cache_dir=str(tmp_path)).to(torch.bfloat16)
+    half = _same_weights(encoder, disk_cache=True, cache_dir=str(tmp_path)).to(torch.bfloat16)
     assert half(NAMES).dtype == torch.bfloat16
     assert len(list((tmp_path / 'text_embeddings').iterdir())) == 3
 
@@ -199,7 +200,7 @@ def test_weights_are_hashed_once_per_load(tmp_path, monkeypatch):
         return original(tensors)
 
     monkeypatch.setattr(fingerprint, 'hash_tensors', counting)
-    encoder = build(cache_dir=str(tmp_path))
+    encoder = build(disk_cache=True, cache_dir=str(tmp_path))
     encoder(NAMES)
     encoder(NAMES[:2])
     encoder.encode(NAMES, normalize=False)
@@ -207,3 +208,16 @@ def test_weights_are_hashed_once_per_load(tmp_path, monkeypatch):
     encoder.load_state_dict(build().state_dict())
     encoder(NAMES)
     assert len(hashed) == 2  # new weights: hashed again, once
+
+
+def test_the_cache_is_in_memory_unless_the_disk_is_asked_for(tiny_clip_dir, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setenv('COSEG_CACHE_DIR', str(tmp_path))
+    encoder = build(dict(type='CLIPPretrained', checkpoint=tiny_clip_dir))
+    assert encoder.disk_cache is False
+    first = encoder(NAMES)
+    calls = []
+    encoder.text.register_forward_hook(lambda *args: calls.append(1))
+    assert torch.equal(encoder(NAMES), first)
+    assert calls == []  # the second call is served from memory
+    assert list(tmp_path.iterdir()) == []  # and nothing was written

@@ -24,10 +24,9 @@ from transformers.image_utils import (IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_ST
                                       OPENAI_CLIP_MEAN, OPENAI_CLIP_STD)
 from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
-from coseg_mmseg.models.utils.clip_inputs import (CLIP_MEAN, CLIP_STD, IMAGENET_MEAN,
-                                                  IMAGENET_STD, clip_rank_inputs,
-                                                  clip_resize_shape)
-from coseg_mmseg.testing.tiny_assets import _draw_scene
+from coseg_mmseg.models.utils.clip_inputs import (CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD,
+                                                  clip_rank_inputs, clip_resize_shape)
+from coseg_tools.generators.tiny_assets import _draw_scene
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from coseg_mmseg.models.utils.feature_cache import FeatureCache
-from coseg_mmseg.testing import TINY_BACKBONE
+from coseg_tools.generators import TINY_BACKBONE
 from tests.models.segmentors.test_coseg import VOCAB, build_model, sample
 
 

@@ -7,11 +7,11 @@ from mmengine.config import ConfigDict
 from mmengine.runner.checkpoint import load_state_dict as mmengine_load_state_dict
 from mmseg.registry import MODELS
 
-from coseg_mmseg.testing import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
+from coseg_tools.generators import TINY_BACKBONE, TINY_PROJECTION_DIM, TINY_TEXT_ENCODER
 
 
 def tiny_coseg(clip_dir, **overrides):
-    init = dict(type='Pretrained', checkpoint=clip_dir)
+    init = dict(type='CLIPPretrained', checkpoint=clip_dir)
     cfg = dict(
         type='CoSeg',
         backbone=dict(type='FrozenCLIPBackbone', **TINY_BACKBONE, init_cfg=init),
@@ -75,26 +75,3 @@ def test_missing_reference_is_named(tiny_clip_dir, tmp_path):
     saved._metadata['backbone']['coseg_frozen_weights']['checkpoint'] = str(tmp_path / 'gone')
     with pytest.raises(FileNotFoundError, match='gone'):
         tiny_coseg(tiny_clip_dir).load_state_dict(saved)
-
-
-def test_a_reference_in_the_old_pretrained_form_still_loads(tiny_clip_dir):
-    """Checkpoints saved before CLIPPretrained recorded type='Pretrained', source=..."""
-    new_init = dict(type='CLIPPretrained', source='huggingface', checkpoint=tiny_clip_dir)
-    new_model = lambda: tiny_coseg(  # noqa: E731
-        tiny_clip_dir,
-        backbone=dict(type='FrozenCLIPBackbone', **TINY_BACKBONE, init_cfg=new_init),
-        text_encoder=dict(type='FrozenCLIPTextEncoder', **TINY_TEXT_ENCODER, init_cfg=new_init))
-    model = new_model()
-    model.init_weights()
-    saved = round_trip(model.state_dict())
-    assert saved._metadata['backbone']['coseg_frozen_weights'] == new_init
-    for module in ('backbone', 'text_encoder'):
-        saved._metadata[module]['coseg_frozen_weights'] = dict(
-            type='Pretrained', source='huggingface', checkpoint=tiny_clip_dir)
-    fresh = new_model()  # random frozen weights until loaded
-    with pytest.warns(FutureWarning, match="type='Pretrained' for CLIP weights is deprecated"):
-        fresh.load_state_dict(saved, strict=True)
-    for a, b in zip(model.backbone.parameters(), fresh.backbone.parameters()):
-        assert torch.equal(a, b)
-    for a, b in zip(model.text_encoder.parameters(), fresh.text_encoder.parameters()):
-        assert torch.equal(a, b)

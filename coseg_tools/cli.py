@@ -13,7 +13,8 @@ traceback of user errors too.
 
 What counts as a user error:
 
-- :class:`UserError`, raised by the tools and the plugin where the cause is known;
+- :class:`~coseg_mmseg.utils.errors.UserError`, raised by the tools and the plugin where the
+  cause is known;
 - ``FileNotFoundError``, ``NotADirectoryError``, ``IsADirectoryError`` and
   ``PermissionError``: the file named in them is the user's.
 
@@ -25,14 +26,12 @@ import sys
 import traceback
 from typing import Callable, NoReturn, Optional
 
+from coseg_mmseg.utils.errors import UserError
+
 DEBUG_FLAG = '--debug'
 DEBUG_ENV = 'COSEG_DEBUG'
 EXIT_USER_ERROR = 2
 USER_ERROR_TYPES = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
-
-
-class UserError(Exception):
-    """A mistake the user can fix; its message names the file/key/value and the fix."""
 
 
 def debug_enabled() -> bool:

@@ -6,7 +6,7 @@ import torch
 from mmengine.runner.checkpoint import load_state_dict
 from torch import nn
 
-from coseg_mmseg.utils import explain_load_error
+from coseg_tools.checkpoint_check import explain_load_error
 
 
 def strict_load_error(model: nn.Module, state: dict) -> RuntimeError:

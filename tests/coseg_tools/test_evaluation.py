@@ -1,11 +1,11 @@
-"""coseg_mmseg.utils.evaluation: a zero-shot config becomes one mmengine's Runner accepts."""
+"""coseg_tools.evaluation: a zero-shot config becomes one mmengine's Runner accepts."""
 import os
 
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from coseg_mmseg.utils.evaluation import as_test_config
+from coseg_tools.evaluation import as_test_config
 from tests.helpers import REPO
 
 CONFIG = os.path.join(REPO, 'configs/coseg/zero-shot/coseg_no-train_pc59.py')

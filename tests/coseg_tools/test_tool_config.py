@@ -1,7 +1,8 @@
 """load_tool_config: --cfg-options keys must name something the config or its components have."""
 import pytest
 
-from coseg_mmseg.utils import UserError, load_tool_config
+from coseg_tools.cli import UserError
+from coseg_tools.tool_config import load_tool_config
 from tests.helpers import TINY_CONFIG
 
 
@@ -43,19 +44,15 @@ def test_missing_config_file(tmp_path):
                          work_dir=None)
 
 
-def test_options_renamed_or_removed_since_a_config_was_written_say_so(tmp_path):
-    """Old option names (CHANGELOG.md) in a config file or in --cfg-options: one line naming
-    the new name, not the component's bare TypeError or a guess at a similar word."""
-    with pytest.raises(UserError, match="option 'num_tokens' was renamed 'num_slots'"):
-        load('model.neck.num_tokens=4')
-    with pytest.raises(UserError, match="option 'num_classes' was removed .* delete it"):
+def test_num_classes_of_an_mmseg_head_says_what_to_do(tmp_path):
+    """Every mmseg decode head takes num_classes, so a config copied from one carries it: one
+    line saying the classes follow the vocabulary, in --cfg-options and in a config file."""
+    with pytest.raises(UserError, match=r"option 'num_classes' is not taken by FiLMCLIPSegHead: "
+                                        r"the classes follow the vocabulary .*; delete it"):
         load('model.decode_head.num_classes=171')
     old = tmp_path / 'old_config.py'
-    old.write_text(f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(neck=dict(num_tokens=4))\n")
-    with pytest.raises(UserError, match=r"model.neck.num_tokens in .*old_config.py was renamed "
-                                        r"'num_slots' .*: write num_slots=4"):
+    old.write_text(f"_base_ = [{TINY_CONFIG!r}]\n"
+                   f"model = dict(decode_head=dict(num_classes=171))\n")
+    with pytest.raises(UserError, match=r"model.decode_head.num_classes in .*old_config.py is not "
+                                        r"taken by FiLMCLIPSegHead: .*delete it"):
         load_tool_config(str(old), launcher='none', cfg_options=None, work_dir=None)
-    baseline = tmp_path / 'old_baseline.py'
-    baseline.write_text("model = dict(type='CoSegNoTrain', top_k=5)\n")
-    with pytest.raises(UserError, match=r"model.top_k .* renamed 'num_slots'"):
-        load_tool_config(str(baseline), launcher='none', cfg_options=None, work_dir=None)

@@ -1,4 +1,4 @@
-"""coseg_mmseg.utils.benchmarking: the FLOP counter, the table's arithmetic, the worker count,
+"""coseg_tools.benchmarking: the FLOP counter, the table's arithmetic, the worker count,
 and a training iteration built from a config as mmengine's Runner builds it."""
 import os
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coseg_mmseg.utils import benchmarking as bm
+from coseg_tools import benchmarking as bm
 from tests.helpers import TINY_CONFIG
 
 

@@ -6,15 +6,8 @@ from typing import Any, Iterable, Optional, Set
 
 from mmengine.config import Config
 
-from .cli import UserError
-
-# Component options renamed in 0.1.0 (CHANGELOG.md), per registered type: old name -> new.
-RENAMED_OPTIONS = {'CoexistenceNeck': {'num_tokens': 'num_slots'},
-                   'CoSegNoTrain': {'top_k': 'num_slots'}}
-# Options removed in 0.1.0, per registered type: name -> why, and what to do instead.
-REMOVED_OPTIONS = {'FiLMCLIPSegHead': {
-    'num_classes': 'the classes follow the vocabulary in use (model.vocabulary, '
-                   'model.test_vocabulary); delete it'}}
+from coseg_mmseg.utils.config_check import check_removed_options, removed_option
+from coseg_mmseg.utils.errors import UserError
 
 
 def load_tool_config(config: str, *, launcher: str, cfg_options: Optional[dict],
@@ -25,12 +18,13 @@ def load_tool_config(config: str, *, launcher: str, cfg_options: Optional[dict],
     ``./work_dirs/<config name>``.
 
     Raises:
-        UserError: The config file does not exist, holds an option renamed or removed since
-            it was written (:func:`check_renamed_options`), a ``--cfg-options`` key names
-            nothing in it (see :func:`check_cfg_options`), or the model's vocabulary is not one.
+        UserError: The config file does not exist, holds an option the plugin does not take
+            (:func:`~coseg_mmseg.utils.config_check.check_removed_options`), a
+            ``--cfg-options`` key names nothing in it (see :func:`check_cfg_options`), or the
+            model's vocabulary is not one.
     """
     cfg = load_config(config)
-    check_renamed_options(cfg._cfg_dict, config)
+    check_removed_options(cfg._cfg_dict, config)
     cfg.launcher = launcher
     if cfg_options is not None:
         check_cfg_options(cfg, cfg_options, config)
@@ -55,36 +49,6 @@ def load_config(config: str) -> Config:
     return Config.fromfile(config)
 
 
-def _retired(node: dict, key: str, value: Any) -> Optional[str]:
-    """What became of option ``key`` of the component ``node`` if it was renamed or removed
-    (:data:`RENAMED_OPTIONS`, :data:`REMOVED_OPTIONS`), else None."""
-    kind = node.get('type')
-    kind = kind if isinstance(kind, str) else getattr(kind, '__name__', None)
-    new = RENAMED_OPTIONS.get(kind, {}).get(key)
-    if new is not None:
-        return f'was renamed {new!r} in coseg-mmseg 0.1.0 (CHANGELOG.md): write {new}={value!r}'
-    why = REMOVED_OPTIONS.get(kind, {}).get(key)
-    return None if why is None else f'was removed in coseg-mmseg 0.1.0 (CHANGELOG.md): {why}'
-
-
-def check_renamed_options(node: Any, config: str, path: str = '') -> None:
-    """Refuse an option renamed or removed since a config was written, anywhere in it (the
-    component would fail later with a bare ``TypeError``).
-
-    Raises:
-        UserError: Naming the key, the config and the new name or what to do.
-    """
-    if isinstance(node, dict):
-        for key, value in node.items():
-            retired = _retired(node, key, value)
-            if retired is not None:
-                raise UserError(f'{path}{key} in {config} {retired}')
-            check_renamed_options(value, config, f'{path}{key}.')
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            check_renamed_options(value, config, f'{path}{i}.')
-
-
 def check_vocabularies(cfg: Config, config: str) -> None:
     """Refuse a ``model.vocabulary`` / ``model.test_vocabulary`` that is not a vocabulary,
     before anything is built (the model would raise it from deep inside the runner).
@@ -92,7 +56,7 @@ def check_vocabularies(cfg: Config, config: str) -> None:
     Raises:
         UserError: Naming the key, its value and what is wrong with it.
     """
-    from ..datasets.vocabularies import parse_vocabulary
+    from coseg_mmseg.datasets.vocabularies import parse_vocabulary
     model = cfg.get('model') or {}
     for key in ('vocabulary', 'test_vocabulary'):
         value = model.get(key) if isinstance(model, dict) else None
@@ -181,7 +145,7 @@ def check_cfg_options(cfg: Config, options: dict, config: str) -> None:
                     node = node[part]
                 else:
                     owner = f" ({node['type']})" if path and 'type' in node else ''
-                    retired = _retired(node, part, options[full_key]) if path else None
+                    retired = removed_option(node, part) if path else None
                     if retired is not None:
                         raise UserError(f'--cfg-options key {full_key!r}: {where}{owner} '
                                         f'option {part!r} {retired}')

@@ -3,7 +3,7 @@ import os
 import re
 from typing import Iterator, Optional, Tuple
 
-from .cli import UserError
+from coseg_mmseg.utils.errors import UserError
 
 PREPARE_HINT = {
     'COCOStuffDataset': 'download COCO 2017 images and stuffthingmaps_trainval2017.zip, then run '

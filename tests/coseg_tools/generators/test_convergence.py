@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from coseg_mmseg.testing.convergence import (CONVERGENCE_CLASSES, CONVERGENCE_IDS,
-                                             CONVERGENCE_NAMES, draw_convergence_scene,
-                                             draw_crowded_scene, make_convergence_assets,
-                                             make_convergence_clip, make_convergence_cocostuff)
-from coseg_mmseg.utils import UserError
+from coseg_tools.cli import UserError
+from coseg_tools.generators.convergence import (CONVERGENCE_CLASSES, CONVERGENCE_IDS,
+                                                CONVERGENCE_NAMES, draw_convergence_scene,
+                                                draw_crowded_scene, make_convergence_assets,
+                                                make_convergence_clip, make_convergence_cocostuff)
 from tests.helpers import REPO
 
 CONFIG = os.path.join(REPO, 'configs/coseg/convergence/coseg_prefix_set-matching_convergence.py')
@@ -109,7 +109,7 @@ def test_trained_text_tower_separates_the_names_through_the_encoder(tmp_path):
     def cosines(path):
         encoder = FrozenCLIPTextEncoder(
             embed_dims=32, num_layers=2, num_heads=2, output_dim=32, disk_cache=False,
-            init_cfg=dict(type='Pretrained', source='huggingface', checkpoint=path))
+            init_cfg=dict(type='CLIPPretrained', source='huggingface', checkpoint=path))
         encoder.init_weights()
         embeds = encoder(names)
         return (embeds @ embeds.t())[~torch.eye(len(names), dtype=torch.bool)]

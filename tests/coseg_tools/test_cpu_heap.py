@@ -10,7 +10,7 @@ import pytest
 CHILD = r'''
 import ctypes, json, sys
 import torch
-from coseg_mmseg.utils import retain_freed_memory
+from coseg_tools.cpu_heap import retain_freed_memory
 
 
 class MallInfo2(ctypes.Structure):  # glibc >= 2.33

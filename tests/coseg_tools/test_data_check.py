@@ -3,7 +3,7 @@ import os
 import pytest
 from mmengine.config import Config
 
-from coseg_mmseg.utils import check_data_roots
+from coseg_tools.data_check import check_data_roots
 from tests.helpers import REPO
 
 

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..utils.cli import UserError
+from coseg_mmseg.utils.errors import UserError
 from .tiny_assets import TINY_PROJECTION_DIM, TINY_TEXT, TINY_VISION, write_coco_stuff_split
 
 # The closed vocabulary: COCO-Stuff trainId -> (BGR colour, texture, natural name). Some pairs

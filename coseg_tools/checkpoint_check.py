@@ -2,7 +2,7 @@
 
 mmengine's strict loading raises a ``RuntimeError`` listing every key that differs — for a
 checkpoint of another architecture, thousands of characters. :func:`explain_load_error` turns
-it (and the errors of an unreadable file) into a :class:`~coseg_mmseg.utils.cli.UserError`
+it (and the errors of an unreadable file) into a :class:`~coseg_mmseg.utils.errors.UserError`
 that counts the differences and names the first few.
 """
 import os
@@ -10,7 +10,7 @@ import pickle
 import re
 from typing import List, Optional, Tuple
 
-from .cli import UserError
+from coseg_mmseg.utils.errors import UserError
 
 SHOWN = 3  # keys named per kind of difference
 

@@ -6,8 +6,8 @@ import pytest
 from mmengine.config import Config
 from mmseg.registry import DATASETS
 
-from coseg_mmseg.testing import make_tiny_cocostuff
-from coseg_mmseg.utils.class_counts import classes_per_image, suggest_k
+from coseg_tools.class_counts import classes_per_image, suggest_k
+from coseg_tools.generators import make_tiny_cocostuff
 from tests.helpers import TINY_CONFIG, run_tool
 
 
@@ -17,6 +17,7 @@ def test_suggest_k_hand_computed():
     assert stats['k'] == 7  # ceil(4 + 2.83)
 
 
+@pytest.mark.slow
 def test_counts_and_tool_on_tiny_cocostuff(tmp_path):
     make_tiny_cocostuff(str(tmp_path / 'data/tiny/coco_stuff164k'), num_train=6, num_val=1)
     cfg = Config.fromfile(TINY_CONFIG)
