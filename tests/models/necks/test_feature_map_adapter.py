@@ -62,3 +62,29 @@ def test_mismatches_name_the_config_key():
         adapter()((torch.randn(1, 8, 8, 8), torch.randn(1, 16, 4, 4)))
     with pytest.raises(ValueError, match='token_index has 5'):
         adapter(token_index=5)
+
+
+def test_index_bounds_and_the_key_named():
+    """Indices from -n to n - 1 are outputs; -n - 1 and n are not, named by their key."""
+    for index in (-3, 2):
+        adapter(token_index=index, grid_index=index, layer_indices=(index, ))
+    for key, kwargs in (('token_index', dict(token_index=3)),
+                        ('grid_index', dict(grid_index=-4)),
+                        ('layer_indices', dict(layer_indices=(0, 3)))):
+        with pytest.raises(ValueError, match=rf'^FeatureMapAdapter\.{key} has -?\d, outside the '
+                                             r'3 backbone outputs declared by in_channels='):
+            adapter(**kwargs)
+
+
+def test_default_widths_are_vit_b16s_and_clips():
+    """Head input 768 (ViT-B/16's width), neck input 512 (CLIP's joint space)."""
+    module = FeatureMapAdapter(in_channels=(8, ), layer_indices=(0, ))
+    out = module((torch.randn(1, 8, 2, 2), ))
+    assert out['layers'][0].shape == (1, 4, 768) and out['visual_tokens'].shape == (1, 4, 512)
+
+
+def test_init_cfg_is_applied():
+    module = adapter(init_cfg=dict(type='Constant', layer='Linear', val=0.5, bias=0.0))
+    module.init_weights()
+    assert all((proj.weight == 0.5).all() for proj in module.layer_projs)
+    assert (module.token_proj.weight == 0.5).all()
