@@ -80,6 +80,8 @@ def explain_load_error(exc: BaseException, checkpoint: str,
         The error to raise instead (``raise ... from exc``), or None for an unrelated exception.
     """
     text = str(exc)
+    if isinstance(exc, UserError):  # raised while loading (a refused frozen-weights reference)
+        return UserError(text if checkpoint in text else f'checkpoint {checkpoint!r}: {text}')
     if isinstance(exc, RuntimeError):
         summary = summarize_mismatch(checkpoint, model_name, text)
         if summary is not None:
@@ -90,6 +92,9 @@ def explain_load_error(exc: BaseException, checkpoint: str,
         detail = re.search(r'WeightsUnpickler error: (.+?)(?:\n\n|$)', text, re.S)
         reason = ' '.join((detail[1] if detail else text.splitlines()[0] if text else
                            'the file ends early').split())
+        # torch's advice to allow-list the global "if you trust" the file: not for a refusal
+        reason = re.sub(r'\s*Please use `torch\.serialization\.add_safe_globals.*', '',
+                        reason).rstrip('.')
         return UserError(f'checkpoint {checkpoint!r} cannot be read ({reason}): it is not a '
                          f'PyTorch checkpoint, is truncated, or holds objects outside the '
                          f'weights-only allow-list; use a .pth file written by tools/train.py')

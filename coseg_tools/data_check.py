@@ -61,11 +61,44 @@ def check_data_roots(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_d
                     f"--cfg-options {where}.data_root=/path/to/data")
 
 
-def explain_data_error(exc: BaseException) -> Optional[UserError]:
+def empty_images(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dataloader'),
+                 limit: int = 1000000) -> list:
+    """The 0-byte files under the image folders of ``cfg``'s datasets (at most ``limit``
+    files are looked at; only called once loading has failed)."""
+    found, seen = [], 0
+    for loader in loaders:
+        if not cfg.get(loader):
+            continue
+        for _, ds in _datasets(cfg[loader].get('dataset'), f'{loader}.dataset'):
+            folder = os.path.join(ds.get('data_root') or '',
+                                  (ds.get('data_prefix') or {}).get('img_path', ''))
+            for root, _, files in os.walk(folder or '.'):
+                for name in sorted(files):
+                    seen += 1
+                    path = os.path.join(root, name)
+                    if seen > limit:
+                        return found
+                    if os.path.getsize(path) == 0:
+                        found.append(path)
+    return found
+
+
+def explain_data_error(exc: BaseException, cfg=None) -> Optional[UserError]:
     """A :class:`UserError` for an image of the dataset that cannot be decoded, if ``exc`` is
     mmcv's ``LoadImageFromFile`` failure (``assert img is not None, 'failed to load image:
-    <path>'``, mmcv/transforms/loading.py), raised here or in a DataLoader worker."""
-    match = re.search(r'failed to load image: (\S+)', str(exc))
+    <path>'``, mmcv/transforms/loading.py), raised here or in a DataLoader worker, or OpenCV's
+    refusal of an empty buffer (a 0-byte image; ``cfg``'s image folders are then searched for
+    it)."""
+    text = str(exc)
+    if '!buf.empty()' in text:  # cv2.imdecode of b'': the error does not name the file
+        empty = empty_images(cfg) if cfg is not None else []
+        named = (f"image '{empty[0]}' of the dataset is empty (0 bytes"
+                 f"{f', and {len(empty) - 1} more' if len(empty) > 1 else ''})" if empty
+                 else 'an image of the dataset is empty (0 bytes; find it with '
+                      '`find DATA_ROOT -size 0`)')
+        return UserError(f'{named}; replace it, or remove it and its label map from the '
+                         f'dataset')
+    match = re.search(r'failed to load image: (\S+)', text)
     if not isinstance(exc, AssertionError) or match is None:
         return None
     path = match[1]

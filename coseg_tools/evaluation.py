@@ -77,8 +77,8 @@ def run_test(cfg: Config, checkpoint: Optional[str], config: str) -> Dict[str, f
         load_checkpoint_strictly(runner, checkpoint, config)
     try:
         return runner.test()
-    except AssertionError as exc:
-        error = explain_data_error(exc)
+    except Exception as exc:  # noqa: BLE001  (re-raised unless it is a bad dataset file)
+        error = explain_data_error(exc, cfg)
         if error is None:
             raise
         raise error from exc

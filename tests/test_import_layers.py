@@ -12,7 +12,8 @@ from tests.helpers import REPO
 
 PACKAGE = os.path.join(REPO, 'coseg_mmseg')
 # Higher layers first: a module may import from its own layer and the layers after it.
-LAYERS = ['visualization', 'deploy', 'apis', 'engine', 'models', 'datasets', 'utils']
+LAYERS = ['visualization', 'deploy', 'apis', 'engine', 'evaluation', 'models', 'datasets',
+          'utils']
 # What moved to coseg_tools (issue 26): none of it may come back on the model's import path.
 TOOL_MODULES = ['coseg_mmseg.utils.' + name for name in (
     'cli', 'tool_config', 'benchmarking', 'data_check', 'dist', 'evaluation', 'cpu_heap',

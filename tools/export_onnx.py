@@ -14,8 +14,6 @@ docs/deployment.md.
 """
 import argparse
 import os
-import sys
-import traceback
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -23,6 +21,9 @@ import torch
 
 from coseg_mmseg.apis import init_model, parse_vocabulary
 from coseg_mmseg.deploy import CoSegScoresGraph, check_size, export_onnx, vocabulary_embeddings
+from coseg_tools.checkpoint_check import check_checkpoint_file, explain_load_error
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
+from coseg_tools.tool_config import load_config
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -41,21 +42,45 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="write only OUT's .vocab.npz, not the graph")
     parser.add_argument('--no-check', action='store_true',
                         help='skip the onnxruntime vs PyTorch comparison')
-    parser.add_argument('--debug', action='store_true', help='show tracebacks of errors')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
 def default_vocabulary(model: torch.nn.Module, checkpoint: str) -> Tuple[str, ...]:
-    """The checkpoint's dataset classes, else the config's test vocabulary."""
-    meta = torch.load(checkpoint, map_location='cpu', weights_only=False).get('meta') or {}
-    classes = (meta.get('dataset_meta') or {}).get('classes')
+    """The checkpoint's dataset classes, else the config's test vocabulary.
+
+    The classes come from ``model.checkpoint_meta``, kept by ``init_model`` from its one
+    weights-only load of the file: the checkpoint is never read a second time (a file swapped
+    in between would be read without the allow-list's protection otherwise).
+    """
+    meta = getattr(model, 'checkpoint_meta', None) or {}
+    dataset_meta = meta.get('dataset_meta') if isinstance(meta, dict) else None
+    classes = dataset_meta.get('classes') if isinstance(dataset_meta, dict) else None
     if classes:
-        return tuple(classes)
+        try:
+            return parse_vocabulary(list(classes))
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"checkpoint {checkpoint!r}: its meta['dataset_meta']['classes'] "
+                            f'is no vocabulary ({exc}); give --vocab "word,word,..."') from exc
     if model.vocabulary.get('test'):
         return tuple(model.vocabulary['test'])
-    raise ValueError(f"checkpoint {checkpoint!r} names no dataset classes and the config sets "
-                     f'no model.test_vocabulary: give --vocab "word,word,..." (or a '
-                     f'vocabulary name)')
+    raise UserError(f"checkpoint {checkpoint!r} names no dataset classes and the config sets "
+                    f'no model.test_vocabulary: give --vocab "word,word,..." (or a '
+                    f'vocabulary name)')
+
+
+def load_model(config: str, checkpoint: str) -> torch.nn.Module:
+    """``init_model`` on CPU, with one-line errors for the config and the checkpoint."""
+    cfg = load_config(config)
+    check_checkpoint_file(checkpoint)
+    try:
+        return init_model(cfg, checkpoint, device='cpu')
+    except Exception as exc:
+        error = explain_load_error(exc, checkpoint, f"the {cfg.model.get('type', 'model')} "
+                                   f'of {config}')
+        if error is None:
+            raise
+        raise error from exc
 
 
 def vocab_path(out: str) -> str:
@@ -79,15 +104,17 @@ def check_with_onnxruntime(model: torch.nn.Module, path: str, vocab_embeds: torc
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    for what, path in (('config', args.config), ('checkpoint', args.checkpoint)):
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'{what} {path!r} does not exist')
-    model = init_model(args.config, args.checkpoint, device='cpu')
+    if args.vocab:
+        try:
+            names = parse_vocabulary(args.vocab)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f'--vocab {args.vocab!r}: {exc}') from exc
+    model = load_model(args.config, args.checkpoint)
     if not hasattr(model, 'neck') or model.neck is None or type(model).__name__ != 'CoSeg':
-        raise ValueError(f'{args.config}: only CoSeg models (prefix or xatten neck) export; '
-                         f'this one is {type(model).__name__}')
-    names = (parse_vocabulary(args.vocab) if args.vocab
-             else default_vocabulary(model, args.checkpoint))
+        raise UserError(f'{args.config}: only CoSeg models (prefix or xatten neck) export; '
+                        f'this one is {type(model).__name__}')
+    if not args.vocab:
+        names = default_vocabulary(model, args.checkpoint)
     vocab_embeds = vocabulary_embeddings(model, names)  # (K + 1, D)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     np.savez(vocab_path(args.out), names=np.array(names + (model.unlabeled_name, )),
@@ -96,7 +123,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           f'embeddings {tuple(vocab_embeds.shape)}')
     if args.embeddings_only:
         return
-    size = check_size(CoSegScoresGraph(model), args.size)
+    try:
+        size = check_size(CoSegScoresGraph(model), args.size)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     export_onnx(model, args.out, vocab_embeds, size=size, names=names, batch=args.batch)
     print(f'wrote {args.out} ({os.path.getsize(args.out) / 2**20:.1f} MiB)')
     if not args.no_check:
@@ -109,10 +139,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        if '--debug' in sys.argv[1:]:
-            traceback.print_exc()
-        print(f'error: {error}', file=sys.stderr)
-        sys.exit(2)
+    run_tool(main)

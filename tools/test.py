@@ -22,6 +22,7 @@ from coseg_tools.data_check import check_data_roots
 from coseg_tools.dist import finish_distributed, prepare_distributed
 from coseg_tools.evaluation import as_test_config, run_test
 from coseg_tools.tool_config import load_tool_config
+from coseg_tools.work_dir import check_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -98,6 +99,7 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     as_test_config(cfg)  # the test loop alone: zero-shot configs carry mmseg's train loaders
+    check_work_dir(cfg.work_dir)
     check_data_roots(cfg, loaders=('test_dataloader', ))
     prepare_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():

@@ -15,11 +15,12 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import coseg_mmseg  # noqa: F401  (registers the components)
-from coseg_tools.cli import add_debug_argument, run_tool
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 from coseg_tools.cpu_heap import retain_freed_memory
 from coseg_tools.data_check import check_data_roots, explain_data_error
 from coseg_tools.dist import finish_distributed, prepare_distributed
 from coseg_tools.tool_config import load_tool_config
+from coseg_tools.work_dir import check_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,6 +44,18 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def check_last_checkpoint(work_dir: str) -> None:
+    """Refuse an empty ``last_checkpoint`` file before ``--resume`` reads it (mmengine then
+    says ``' can not be found.'``), naming the file."""
+    path = os.path.join(work_dir, 'last_checkpoint')
+    if os.path.isfile(path):
+        with open(path) as f:
+            if not f.read().strip():
+                raise UserError(f'{path} is empty (a save was interrupted), so --resume has no '
+                                f'checkpoint to resume from: write the path of a complete '
+                                f'iter_N.pth of {work_dir} into it, or delete it to start over')
+
+
 def main() -> None:
     args = parse_args()
     cfg = load_tool_config(args.config, launcher=args.launcher, cfg_options=args.cfg_options,
@@ -53,6 +66,9 @@ def main() -> None:
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr') or {}, enable=True)
     cfg.resume = args.resume
+    check_work_dir(cfg.work_dir)
+    if args.resume:
+        check_last_checkpoint(cfg.work_dir)
     check_data_roots(cfg, loaders=('train_dataloader', 'val_dataloader'))
     prepare_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
@@ -60,8 +76,8 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()
-    except AssertionError as exc:
-        error = explain_data_error(exc)
+    except Exception as exc:  # noqa: BLE001  (re-raised unless it is a bad dataset file)
+        error = explain_data_error(exc, cfg)
         if error is None:
             raise
         raise error from exc

@@ -5,16 +5,19 @@ Usage:
         [--examples IMG ...] [--port 7860] [--host 127.0.0.1] [--device cpu]
 
 Open http://127.0.0.1:7860: upload or pick an image, type comma-separated words or choose a
-named vocabulary (voc20, coco_stuff, ...), press Segment; the page shows the coloured overlay
+named vocabulary (voc20, coco_stuff, ...; the page reads no files: ``@file.txt`` is for
+``--vocab`` only), press Segment; the page shows the coloured overlay
 with its legend, each class's share of the image, and what each coexistence slot found. With
 no ``--config`` the no-training baseline (pretrained CLIP + CLIPSeg) is used. Needs gradio
-(requirements/optional.txt).
+(requirements/optional.txt). Limits per request (coseg_mmseg.visualization.web_app): uploads of
+25 MB, images of 50 megapixels, shrunk to 2048 pixels on the longer side before segmenting.
 """
 import argparse
 import os
 import sys
 
 from coseg_mmseg.apis import init_model, parse_vocabulary
+from coseg_mmseg.datasets.vocabularies import VOCABULARIES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',
@@ -46,16 +49,19 @@ def main() -> None:
     for path in args.examples:
         if not os.path.isfile(path):
             fail(f'example image {path!r} does not exist')
-    if args.vocab:
+    vocabulary = ''
+    if args.vocab:  # the operator's own words or file: shown in the page's box as words
         try:
-            parse_vocabulary(args.vocab)
-        except (ValueError, FileNotFoundError) as error:
-            fail(str(error))
-    from coseg_mmseg.visualization.web_app import build_app
+            names = parse_vocabulary(args.vocab)
+            vocabulary = args.vocab.strip() if args.vocab.strip() in VOCABULARIES else ', '.join(
+                names)
+        except (ValueError, TypeError, FileNotFoundError) as error:
+            fail(f'--vocab {args.vocab!r}: {error}')
+    from coseg_mmseg.visualization.web_app import build_app, launch
     model = init_model(args.config, args.checkpoint, device=args.device)
-    app = build_app(model, examples=args.examples, vocabulary=args.vocab,
+    app = build_app(model, examples=args.examples, vocabulary=vocabulary,
                     preview=True)
-    app.launch(server_name=args.host, server_port=args.port, share=False)
+    launch(app, host=args.host, port=args.port)
 
 
 if __name__ == '__main__':

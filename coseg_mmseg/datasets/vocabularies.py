@@ -19,7 +19,7 @@ ids), with run-on and technical names made into words: "pottedplant" -> "potted 
 import difflib
 import os
 import re
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 VOC20 = (
     'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
@@ -354,12 +354,20 @@ def check_vocabulary(names: Sequence[str], *, what: str = 'vocabulary') -> Tuple
     if not names:
         raise ValueError(f'{what} is empty: give at least one class name')
     seen: Dict[str, int] = {}
+    same: Dict[str, List[int]] = {}  # CLIP's tokenizer lower-cases: 'Sky' is 'sky' to it
     for i, name in enumerate(names):
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f'{what}[{i}] = {name!r} is not a non-empty string')
         if name in seen:
             raise ValueError(f'{what} has {name!r} twice (positions {seen[name]} and {i})')
         seen[name] = i
+        same.setdefault(' '.join(name.casefold().split()), []).append(i)
+    for positions in same.values():
+        if len(positions) > 1:
+            shown = ', '.join(repr(names[i]) for i in positions)
+            raise ValueError(f'{what} has {shown} (positions '
+                             f'{", ".join(map(str, positions))}): one class to CLIP, which '
+                             f'ignores case and spacing; keep one of them')
     return names
 
 

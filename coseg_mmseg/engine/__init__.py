@@ -1,3 +1,3 @@
-from .hooks import CoSegVocabularyHook
+from .hooks import AtomicCheckpointHook, CoSegVocabularyHook
 
-__all__ = ['CoSegVocabularyHook']
+__all__ = ['AtomicCheckpointHook', 'CoSegVocabularyHook']

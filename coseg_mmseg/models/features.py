@@ -47,10 +47,13 @@ class CoSegFeatures(BackboneFeatures, total=False):
         slot_classes: (B, N) class index of each slot when the segmentor fixed it (the
             baseline's ranking); absent when slots are named by their embeddings.
         vocab_embeds: (K + 1, D) text embeddings of the vocabulary in use, "unlabeled" last.
+        seen_mask: (K + 1,) bool, which names of the vocabulary the model was trained on;
+            only at inference with ``decode_head.seen_calibration`` set.
     """
     slot_embeds: Tensor
     slot_classes: Tensor
     vocab_embeds: Tensor
+    seen_mask: Tensor
 
 
 class HeadOutputs(TypedDict, total=False):
@@ -58,9 +61,11 @@ class HeadOutputs(TypedDict, total=False):
 
     Keys:
         mask_logits: (B, N, H, W) one mask per slot, at the input size.
-        slot_embeds, slot_classes, vocab_embeds: passed through from :class:`CoSegFeatures`.
+        slot_embeds, slot_classes, vocab_embeds, seen_mask: passed through from
+            :class:`CoSegFeatures`.
     """
     mask_logits: Tensor
     slot_embeds: Tensor
     slot_classes: Tensor
     vocab_embeds: Tensor
+    seen_mask: Tensor

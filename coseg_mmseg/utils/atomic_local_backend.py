@@ -15,12 +15,20 @@ from typing import Union
 from mmengine.fileio import LocalBackend, register_backend
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(data: bytes, path: Union[str, Path]) -> None:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600, as open() would have made it
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()

@@ -11,7 +11,8 @@ from ..utils.palette import palette
 
 
 def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple],
-                shares: dict) -> np.ndarray:
+                shares: dict, *, present_only: bool = False,
+                notes: Optional[Dict[str, str]] = None) -> np.ndarray:
     """Draw a legend box (colour, word, share of pixels) in the top-left corner, in place.
 
     Args:
@@ -19,10 +20,19 @@ def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple
         names: Every word of the vocabulary, in index order.
         colours: Their RGB colours.
         shares: word -> fraction of pixels (words absent from the picture are shown greyed).
+        present_only: List only the words of ``shares`` (a long vocabulary).
+        notes: word -> text written after it (e.g. ``'(unseen)'``).
     """
     scale = max(0.35, min(image.shape[:2]) / 900)
     line = int(26 * scale / 0.6)
-    rows = [f'{n} {100 * shares[n]:.0f}%' if n in shares else n for n in names]
+    notes = notes or {}
+    if present_only:
+        kept = [i for i, n in enumerate(names) if n in shares]
+        names, colours = [names[i] for i in kept], [colours[i] for i in kept]
+    rows = [(f'{n} {100 * shares[n]:.0f}%' if n in shares else n)
+            + (f' {notes[n]}' if n in notes else '') for n in names]
+    if not rows:
+        return image
     width = max(cv2.getTextSize(r, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for r in rows)
     box_w, box_h = min(image.shape[1], width + line + 12), min(image.shape[0],
                                                                line * len(rows) + 8)
@@ -40,7 +50,8 @@ def draw_legend(image: np.ndarray, names: Sequence[str], colours: Sequence[tuple
 
 
 def draw_overlay(image_rgb: np.ndarray, label_map: np.ndarray, names: Sequence[str],
-                 shares: Dict[str, float], *, opacity: float = 0.5) -> np.ndarray:
+                 shares: Dict[str, float], *, opacity: float = 0.5, present_only: bool = False,
+                 notes: Optional[Dict[str, str]] = None) -> np.ndarray:
     """The image with each class's pixels tinted in its colour and the legend drawn.
 
     mmseg's ``SegLocalVisualizer`` blends the colours; unlabelled pixels (any id outside
@@ -52,6 +63,8 @@ def draw_overlay(image_rgb: np.ndarray, label_map: np.ndarray, names: Sequence[s
         names: The K class names.
         shares: name -> fraction of pixels, for the legend (``SegmentationResult.present()``).
         opacity: Weight of the class colours.
+        present_only: The legend lists only the names present (see :func:`draw_legend`).
+        notes: name -> text written after it in the legend.
 
     Returns:
         A new (H, W, 3) RGB uint8 image.
@@ -62,7 +75,8 @@ def draw_overlay(image_rgb: np.ndarray, label_map: np.ndarray, names: Sequence[s
     visualizer = SegLocalVisualizer(alpha=opacity)
     drawn = visualizer._draw_sem_seg(image_rgb.copy(), PixelData(data=label_map[None]),
                                      list(names), colours, with_labels=False)
-    return draw_legend(np.ascontiguousarray(drawn), names, colours, shares)
+    return draw_legend(np.ascontiguousarray(drawn), names, colours, shares,
+                       present_only=present_only, notes=notes)
 
 
 def slot_panel(image_rgb: np.ndarray, mask: np.ndarray, *, opacity: float = 0.6) -> np.ndarray:
@@ -87,11 +101,14 @@ def slot_caption(index: int, labels: Sequence[Tuple[str, float]]) -> str:
     return f'slot {index}: ' + ', '.join(f'{name} {score:.2f}' for name, score in labels)
 
 
+PANEL_SIDE = 600  # longest side of the image a slot panel is drawn from
+
+
 def draw_slots(image_rgb: np.ndarray, slots: list, path: Optional[str] = None) -> np.ndarray:
     """One panel per slot: the image, the slot's mask over it, its best labels.
 
     Args:
-        image_rgb: (H, W, 3) RGB uint8.
+        image_rgb: (H, W, 3) RGB uint8 (drawn at most ``PANEL_SIDE`` pixels on a side).
         slots: :func:`coseg_mmseg.apis.slot_predictions`'s list.
         path: Where to save the figure (PNG), if given.
 
@@ -101,6 +118,14 @@ def draw_slots(image_rgb: np.ndarray, slots: list, path: Optional[str] = None) -
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    # Each panel is 300 pixels wide: draw from a copy at most twice that, not the full image
+    # (N full-size masks of a large photo cost far more memory for the same picture).
+    height, width = image_rgb.shape[:2]
+    if max(height, width) > PANEL_SIDE:
+        scale = PANEL_SIDE / max(height, width)
+        image_rgb = cv2.resize(image_rgb, (max(1, round(width * scale)),
+                                           max(1, round(height * scale))),
+                               interpolation=cv2.INTER_AREA)
     cols = min(5, len(slots))
     rows = (len(slots) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)

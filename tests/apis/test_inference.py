@@ -35,7 +35,8 @@ def test_segment_path_and_array(in_workspace):
     by_array = segment(model, cv2.imread(IMAGE), list(WORDS))
     height, width = cv2.imread(IMAGE).shape[:2]
     assert by_path.label_map.shape == (height, width)
-    assert by_path.scores.shape == (len(WORDS), height, width)
+    assert by_path.scores.shape[0] == len(WORDS)
+    assert by_path.image_scores().shape == (len(WORDS), height, width)
     assert by_path.names == WORDS
     assert (by_path.label_map == by_array.label_map).all()
     scores = by_path.scores
@@ -56,7 +57,7 @@ def test_one_word_vocabulary(in_workspace):
     result = segment(model, IMAGE, ['dog'])
     assert result.scores.shape[0] == 1 and result.names == ('dog', )
     assert set(result.label_map.ravel().tolist()) <= {0, result.no_label}
-    assert ((result.label_map == 0) == (result.scores[0] >= 0.3)).all()
+    assert ((result.label_map == 0) == (result.image_scores()[0] >= 0.3)).all()
     demo = run_tool('demo.py', IMAGE, '--vocab', 'dog', '--config', TINY_CONFIG,
                     '--checkpoint', 'tiny.pth', '--out', 'out/dog.png', '--show-slots',
                     cwd=str(in_workspace))
@@ -96,7 +97,7 @@ def test_other_vocabulary_same_model(in_workspace):
 def test_demo_tool(in_workspace):
     result = run_tool('demo.py', IMAGE, '--vocab', ','.join(WORDS), '--config', TINY_CONFIG,
                       '--checkpoint', 'tiny.pth', '--out', 'out/demo.png', '--show-slots',
-                      cwd=str(in_workspace))
+                      '--mark-unseen', 'sea,road', cwd=str(in_workspace))
     assert result.returncode == 0, result.stdout[-3000:]
     drawn = cv2.imread('out/demo.png')
     assert drawn is not None and drawn.shape == cv2.imread(IMAGE).shape
@@ -104,8 +105,17 @@ def test_demo_tool(in_workspace):
     legend = json.load(open('out/demo.json'))
     assert legend['legend'] == list(WORDS)
     assert set(legend['present']) <= set(WORDS)
+    assert legend['unseen'] == ['sea', 'road']
     assert os.path.getsize('out/demo_slots.png') > 1000
     assert f'legend: {", ".join(WORDS)}' in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_marks_only_words_of_the_vocabulary(in_workspace):
+    result = run_tool('demo.py', IMAGE, '--vocab', ','.join(WORDS), '--mark-unseen', 'sky',
+                      '--config', TINY_CONFIG, '--checkpoint', 'tiny.pth', cwd=str(in_workspace))
+    assert result.returncode == 2
+    assert "--mark-unseen names ['sky'], which --vocab does not hold" in result.stdout
 
 
 @pytest.mark.slow
@@ -125,3 +135,43 @@ def test_init_model_refuses_num_classes_in_one_line(tmp_path):
     with pytest.raises(UserError, match="model.decode_head.num_classes .* not taken by "
                                         "FiLMCLIPSegHead: .*delete it"):
         init_model(str(old))
+
+
+def test_labels_are_those_of_the_full_size_path(in_workspace):
+    """segment() labels without K full-size score maps; the labels are mmseg's predict()'s
+    (which upsamples all K maps), on an image whose size is not a multiple of the network's,
+    and those of upsampling result.scores here."""
+    import torch
+    import torch.nn.functional as F
+
+    from coseg_mmseg.apis.inference import prepare_inputs
+    model = init_model(TINY_CONFIG, 'tiny.pth')
+    image = cv2.resize(cv2.imread(IMAGE), (173, 97))
+    words = list(WORDS) + ['sky', 'tree', 'car', 'water', 'wall', 'dog', 'cat', 'sand']
+    model.decode_head.mask_threshold = 0.05  # most pixels labelled: the argmax decides
+    result = segment(model, image, words)
+    inputs, samples = prepare_inputs(model, image)
+    old = model.predict(inputs, samples)[0]
+    expected = old.pred_sem_seg.data[0].numpy()
+    assert result.label_map.shape == (97, 173) and result.label_map.dtype == np.int64
+    assert len(np.unique(expected)) > 2  # several classes: the comparison means something
+    np.testing.assert_array_equal(result.label_map, expected)
+    full = F.interpolate(torch.from_numpy(result.scores)[None], size=(97, 173),
+                         mode='bilinear', align_corners=False)[0]
+    np.testing.assert_array_equal(result.image_scores(), full.numpy())
+    best, labels = full.max(dim=0)
+    labels[best < 0.05] = result.no_label
+    np.testing.assert_array_equal(result.label_map, labels.numpy())
+    assert result.scores.shape[0] == len(words) and result.scores.shape[1:] != (97, 173)
+
+
+def test_image_above_the_pixel_limit_is_refused_before_decoding(in_workspace, tmp_path):
+    big = str(tmp_path / 'big.png')
+    cv2.imwrite(big, np.zeros((300, 400, 3), np.uint8))
+    model = init_model(TINY_CONFIG, 'tiny.pth')
+    with pytest.raises(ValueError, match=r'400 x 300 = 0.1 megapixels, above the limit of '
+                                         r'0.1 \(max_pixels\): resize it'):
+        segment(model, big, list(WORDS), max_pixels=100_000)
+    with pytest.raises(ValueError, match='the image is 400 x 300'):
+        segment(model, np.zeros((300, 400, 3), np.uint8), list(WORDS), max_pixels=100_000)
+    assert segment(model, big, list(WORDS), max_pixels=120_000).label_map.shape == (300, 400)

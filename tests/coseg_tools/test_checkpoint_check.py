@@ -6,6 +6,7 @@ import torch
 from mmengine.runner.checkpoint import load_state_dict
 from torch import nn
 
+from coseg_mmseg.utils import UserError
 from coseg_tools.checkpoint_check import explain_load_error
 
 
@@ -35,3 +36,27 @@ def test_unreadable_files_and_unrelated_errors():
     assert "checkpoint 'x.pth' cannot be read (Unsupported operand 103)" in str(error)
     assert explain_load_error(ValueError('a bug'), 'x.pth', 'CoSeg') is None
     assert explain_load_error(RuntimeError('CUDA out of memory'), 'x.pth', 'CoSeg') is None
+
+
+def test_a_refusal_does_not_advise_allow_listing_the_global():
+    """torch appends 'Please use add_safe_globals(...) ... if you trust' to a refused global:
+    a refusal of a hostile file must not tell the user how to let it run."""
+    error = explain_load_error(pickle.UnpicklingError(
+        'Weights only load failed.\nWeightsUnpickler error: Unsupported global: GLOBAL io.open '
+        'was not an allowed global by default. Please use `torch.serialization.add_safe_globals'
+        '([io.open])` or the `torch.serialization.safe_globals([io.open])` context manager to '
+        'allowlist this global if you trust this class/function.\n\nCheck the docs'),
+        'x.pth', 'CoSeg')
+    assert '(Unsupported global: GLOBAL io.open was not an allowed global by default)' in str(
+        error)
+    assert 'add_safe_globals' not in str(error)
+
+
+def test_an_error_raised_while_loading_names_the_checkpoint():
+    """A frozen-weights reference is checked inside the state-dict load, which does not know
+    the file: the tools' message names it (issue 25.3)."""
+    inner = UserError("the checkpoint's frozen-weights reference of X ({}) is refused")
+    error = explain_load_error(inner, 'runs/iter_9.pth', 'CoSeg')
+    assert str(error) == f"checkpoint 'runs/iter_9.pth': {inner}"
+    named = UserError("checkpoint 'runs/iter_9.pth' holds a list")
+    assert str(explain_load_error(named, 'runs/iter_9.pth', 'CoSeg')) == str(named)

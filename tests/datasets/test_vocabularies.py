@@ -42,6 +42,9 @@ def test_parse_vocabulary(tmp_path):
     ('@words.json', 'expected a .txt file'),
     ('@missing.txt', "'missing.txt' does not exist"),
     ('sky,sea,sky', "'sky' twice"),
+    # Issue 25.9: one class to CLIP (it lower-cases), three identical embeddings before.
+    ('Sky,sky,SKY', r"'Sky', 'sky', 'SKY' \(positions 0, 1, 2\): one class to CLIP"),
+    (['potted plant', 'Potted  Plant'], "'potted plant', 'Potted  Plant'"),
     ('pascal_context_60', "unknown vocabulary name 'pascal_context_60': did you mean "),
     ('voc21', "unknown vocabulary name 'voc21': did you mean 'voc20'"),
     ([], 'is empty'),

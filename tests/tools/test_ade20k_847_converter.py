@@ -59,7 +59,8 @@ def release(tmp_path):
         cv2.imwrite(str(path), rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
         cv2.imwrite(str(path).replace('.jpg', '_seg.png'), encode(block_map(h, w)))
     index = dict(folder=[e[0] for e in entries], filename=[e[1] for e in entries],
-                 objectnames=['-'] * 3688)
+                 objectnames=['-'] * 3688,  # the release's index also holds numpy arrays
+                 objectPresence=np.zeros((3688, 3), np.uint16))
     with open(root / 'index_ade20k.pkl', 'wb') as f:
         pickle.dump(index, f)
     return root

@@ -1,6 +1,8 @@
 """tools/export_onnx.py on the tiny CoSeg models: onnxruntime gives PyTorch's scores."""
+import importlib.util
 import json
 import os
+import shutil
 
 import numpy as np
 import onnx
@@ -11,6 +13,7 @@ from mmseg.structures import SegDataSample
 
 from coseg_mmseg.apis import init_model
 from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx, vocabulary_embeddings
+from coseg_tools.hostile._crafted import code_running_checkpoint
 from tests.helpers import REPO, TINY_CONFIG, run_tool, save_tiny_checkpoint
 
 pytestmark = pytest.mark.slow  # starts the tools in subprocesses
@@ -106,3 +109,55 @@ def test_bad_size_and_missing_checkpoint_are_one_line_errors(workspace):
                        cwd=str(workspace), timeout=300)
     assert missing.returncode == 2
     assert "error: checkpoint 'nowhere.pth' does not exist" in missing.stdout
+
+
+def load_export_tool():
+    """tools/export_onnx.py as a module, to call its functions in this process."""
+    spec = importlib.util.spec_from_file_location('export_onnx_tool',
+                                                  os.path.join(REPO, 'tools', 'export_onnx.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_checkpoint_swapped_after_the_load_is_never_unpickled(workspace, monkeypatch,
+                                                                  tmp_path):
+    """Issue 25.1: the default vocabulary was read by a second, unrestricted torch.load; a
+    file swapped in after the safe load ran its payload. Now the file is read once."""
+    marker = tmp_path / 'ran'
+    shutil.copy(workspace / 'prefix.pth', tmp_path / 'model.pth')
+    code_running_checkpoint(tmp_path / 'evil.pth', marker)
+    tool = load_export_tool()
+    real_init_model = tool.init_model
+
+    def init_then_swap(*args, **kwargs):
+        model = real_init_model(*args, **kwargs)
+        os.replace(tmp_path / 'evil.pth', tmp_path / 'model.pth')  # what a symlink flip does
+        return model
+
+    monkeypatch.setattr(tool, 'init_model', init_then_swap)
+    monkeypatch.chdir(workspace)
+    tool.main([TINY_CONFIG, str(tmp_path / 'model.pth'), str(tmp_path / 'out.onnx'),
+               '--embeddings-only'])
+    assert not marker.exists()
+    assert np.load(tmp_path / 'out.vocab.npz')['names'].tolist() == list(CLASSES) + [
+        'unlabeled']
+    # The helper itself, handed the hostile file, does not open it.
+    model = real_init_model(TINY_CONFIG, str(workspace / 'prefix.pth'))
+    assert tool.default_vocabulary(model, str(tmp_path / 'model.pth')) == CLASSES
+    assert not marker.exists()
+
+
+def test_a_code_running_checkpoint_is_one_line_and_runs_nothing(workspace, tmp_path):
+    marker = tmp_path / 'ran'
+    state_dict = torch.load(workspace / 'prefix.pth', weights_only=True)['state_dict']
+    code_running_checkpoint(tmp_path / 'evil.pth', marker, state_dict=state_dict,
+                            meta=dict(dataset_meta=dict(classes=CLASSES)))
+    result = run_tool('export_onnx.py', TINY_CONFIG, str(tmp_path / 'evil.pth'),
+                      str(tmp_path / 'x.onnx'), cwd=str(workspace), timeout=300)
+    assert result.returncode == 2, result.stdout[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith('error:')]
+    assert len(lines) == 1 and 'evil.pth' in lines[0] and 'allow-list' in lines[0], \
+        result.stdout[-2000:]
+    assert 'Traceback' not in result.stdout
+    assert not marker.exists()

@@ -1,9 +1,13 @@
 """The web demo (tools/web_demo.py's gradio app) on the tiny model: through gradio's Python
 client, and in a real headless browser where Chromium is installed."""
+import http.client
 import os
 import shutil
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
 
 import cv2
 import numpy as np
@@ -12,14 +16,14 @@ import pytest
 from coseg_mmseg.apis import init_model, segment
 from coseg_mmseg.datasets.vocabularies import VOCABULARIES
 from coseg_tools.generators import make_tiny_assets
-from tests.helpers import TINY_CONFIG, save_tiny_checkpoint
+from tests.helpers import REPO, TINY_CONFIG, save_tiny_checkpoint
 
 pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 pytest.importorskip('gradio', reason='the web demo needs gradio (requirements/tests.txt)')
 from gradio_client import Client, handle_file  # noqa: E402
 
-from coseg_mmseg.visualization.web_app import build_app  # noqa: E402
+from coseg_mmseg.visualization.web_app import build_app, launch  # noqa: E402
 
 CHROMIUM = '/usr/bin/chromium'
 WORDS = 'grass, sea, road, person'
@@ -44,8 +48,7 @@ def served(tmp_path_factory):
         image = os.path.join(str(root), paths['demo_image'])
         app = build_app(model, examples=[image], vocabulary=WORDS, preview=True)
         port = free_port()
-        app.launch(server_name='127.0.0.1', server_port=port, prevent_thread_lock=True,
-                   quiet=True)
+        launch(app, host='127.0.0.1', port=port, prevent_thread_lock=True, quiet=True)
         yield dict(url=f'http://127.0.0.1:{port}/', model=model, image=image, root=root)
         app.close()
     finally:
@@ -102,3 +105,89 @@ def test_page_renders_in_headless_chromium(served, tmp_path):
     assert len(np.unique(page.reshape(-1, 3), axis=0)) > 50  # rendered, not a blank page
     if os.environ.get('COSEG_SCREENSHOT'):
         shutil.copy(shot, os.environ['COSEG_SCREENSHOT'])
+
+
+SECRET = 'hunter2-server-secret'
+
+
+@pytest.fixture(scope='module')
+def web_demo(tmp_path_factory):
+    """tools/web_demo.py itself, in its own process on a free loopback port, with the tiny
+    model, and a secrets file beside it that no visitor may read."""
+    root = tmp_path_factory.mktemp('web-hostile')
+    save_tiny_checkpoint(str(root), 'tiny.pth')
+    image = os.path.join(str(root), make_tiny_assets(str(root / 'data' / 'tiny'))['demo_image'])
+    (root / 'secrets.txt').write_text(f'{SECRET}\n{SECRET}-2\n{SECRET}\n')
+    port = free_port()
+    log = open(root / 'server.log', 'w')
+    server = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, 'tools', 'web_demo.py'), '--config', TINY_CONFIG,
+         '--checkpoint', 'tiny.pth', '--host', '127.0.0.1', '--port', str(port)],
+        cwd=str(root), stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while time.time() < deadline and server.poll() is None:
+        try:
+            urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=5)
+            break
+        except OSError:
+            time.sleep(1)
+    try:
+        assert server.poll() is None, (root / 'server.log').read_text()[-3000:]
+        yield dict(url=f'http://127.0.0.1:{port}/', image=image, root=root, pid=server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def answer(url: str, image: str, words: str) -> str:
+    """Everything the page sends back for one request, as text (outputs or error)."""
+    try:
+        overlay, shares, slots = Client(url, verbose=False).predict(
+            handle_file(image), words, api_name='/segment')
+    except Exception as error:  # gradio_client raises the page's error message
+        return f'error: {error}'
+    return repr((shares, [s['caption'] for s in slots]))
+
+
+@pytest.mark.slow
+def test_web_page_reads_no_server_file(web_demo):
+    """'@/path' typed into the page is refused before the path is looked at: nothing of the
+    file comes back, and existing and missing paths get the same answer."""
+    secrets = str(web_demo['root'] / 'secrets.txt')
+    answers = {words: answer(web_demo['url'], web_demo['image'], words)
+               for words in ('@/etc/passwd', f'@{secrets}', f' @{secrets}',
+                             '@/no/such/file.txt', f'sky, @{secrets}')}
+    passwd = open('/etc/passwd').read().splitlines()[0].split(':')[0]  # e.g. 'root'
+    for words, text in answers.items():
+        assert SECRET not in text and f'{passwd}:' not in text, (words, text)
+        assert 'does not exist' not in text and 'twice' not in text, (words, text)
+    assert len({answers[w] for w in answers if w.strip().startswith('@')}) == 1, answers
+    assert 'takes words, not files' in answers['@/etc/passwd']
+    # words still work, and a duplicate is reported from what was typed
+    assert 'error' not in answer(web_demo['url'], web_demo['image'], 'sky, sea')
+    assert "'sky' twice" in answer(web_demo['url'], web_demo['image'], 'sky, sea, sky')
+
+
+@pytest.mark.slow
+def test_web_page_bounds_what_a_visitor_sends(web_demo, tmp_path):
+    """8000 x 8000 is refused from its header; a 30 MB body gets HTTP 413; a 6000 x 4000
+    image is segmented shrunk to 2048 pixels; the server stays up."""
+    huge = str(tmp_path / 'huge.png')
+    cv2.imwrite(huge, np.zeros((8000, 8000, 3), np.uint8))  # a small file of many pixels
+    text = answer(web_demo['url'], huge, 'sky, sea')
+    assert 'larger than 50 megapixels' in text and huge not in text, text
+    port = int(web_demo['url'].rsplit(':', 1)[1].strip('/'))
+    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=60)
+    connection.putrequest('POST', '/gradio_api/upload')  # 30 MB announced: answered at once
+    connection.putheader('Content-Type', 'multipart/form-data; boundary=x')
+    connection.putheader('Content-Length', str(30 * 2**20))
+    connection.endheaders()
+    assert connection.getresponse().status == 413
+    connection.close()
+    wide = str(tmp_path / 'wide.jpg')
+    cv2.imwrite(wide, cv2.resize(cv2.imread(web_demo['image']), (6000, 4000)))
+    overlay, _, slots = Client(web_demo['url'], verbose=False).predict(
+        handle_file(wide), 'sky, sea', api_name='/segment')
+    assert cv2.imread(overlay).shape == (1365, 2048, 3)
+    assert cv2.imread(slots[0]['image']).shape == (1365, 2048, 3)

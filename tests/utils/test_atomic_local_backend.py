@@ -1,4 +1,5 @@
 import os
+import stat
 
 import pytest
 from mmengine.fileio import get_file_backend
@@ -27,3 +28,15 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
         write_atomically(b'half of a new one', target)
     assert target.read_bytes() == b'good checkpoint'
     assert os.listdir(tmp_path) == ['iter_2.pth']  # no temporary file left behind
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_get_the_umask_mode(tmp_path, umask, mode):
+    """mkstemp makes its file 0600: checkpoints were unreadable to a group sharing the work
+    dir (issue 25.9); now they get the mode open() would give them."""
+    old = os.umask(umask)
+    try:
+        write_atomically(b'weights', tmp_path / 'iter_1.pth')
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / 'iter_1.pth').st_mode) == mode

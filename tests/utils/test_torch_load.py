@@ -1,6 +1,10 @@
 """mmengine checkpoints load under torch's weights-only unpickler; crafted ones are refused."""
 import io
+import os
 import pickle
+import re
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -13,7 +17,11 @@ from mmengine.runner import Runner, load_checkpoint
 from torch import nn
 from torch.utils.data import Dataset
 
-from coseg_mmseg.utils import allow_mmengine_checkpoint_types
+from coseg_mmseg.utils import UserError, allow_mmengine_checkpoint_types
+from coseg_mmseg.utils.torch_load import load_plain_pickle
+from coseg_tools.hostile._crafted import (_WritesMarker, object_dtype_checkpoint,
+                                          structured_dtype_checkpoint)
+from tests.helpers import REPO
 
 allow_mmengine_checkpoint_types()  # as `import coseg_mmseg` does
 
@@ -146,7 +154,7 @@ def assert_refused(path: str) -> None:
     try:
         with pytest.raises(pickle.UnpicklingError, match='getattr|Unsupported global'):
             torch.load(path, map_location='cpu')
-        with pytest.raises(pickle.UnpicklingError):
+        with pytest.raises(UserError, match='getattr'):  # coseg_mmseg's loader: one line
             load_checkpoint(ToyModel(), path, map_location='cpu')
         assert MARKER not in vars(history_buffer)
     finally:
@@ -181,3 +189,106 @@ def test_call_outside_the_list_is_refused(tmp_path):
                + b'\x85R.')  # TUPLE1, REDUCE
     with pytest.raises(pickle.UnpicklingError, match='GLOBAL print was not an allowed global'):
         torch.load(as_checkpoint(pickled, tmp_path / 'print.pth'), map_location='cpu')
+
+
+# ----------------------------------------------------------- numpy values (issue 25.6)
+STRUCTURED_LOAD = """
+import pickle, sys
+import coseg_mmseg, torch
+for path in sys.argv[1:]:
+    try:
+        meta = torch.load(path, map_location='cpu')['meta']
+    except pickle.UnpicklingError as exc:
+        print('refused:', ' '.join(str(exc).split()))
+        continue
+    print('loaded', meta['palette']['x'])
+"""
+
+
+@pytest.mark.slow
+def test_structured_dtype_at_any_offset_is_refused_without_a_crash(tmp_path):
+    """A dtype 'f8' whose pickled state adds a field past its 8-byte item: reading it leaked
+    memory (offset 8) or segfaulted (2**40). Loaded in a subprocess so that a crash fails
+    this test instead of ending pytest."""
+    paths = [str(structured_dtype_checkpoint(tmp_path / f'at_{offset}.pth', offset=offset))
+             for offset in (8, 1 << 40)]
+    result = subprocess.run([sys.executable, '-c', STRUCTURED_LOAD, *paths], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all(line.startswith('refused:') and "numpy dtype 'f8'" in line
+                                   for line in lines), result.stdout[-2000:]
+
+
+def test_object_dtype_and_other_numpy_names_are_refused(tmp_path):
+    with pytest.raises(pickle.UnpicklingError, match="numpy dtype 'O8'"):
+        torch.load(object_dtype_checkpoint(tmp_path / 'object.pth'), map_location='cpu')
+    path = tmp_path / 'void.pth'
+    torch.save(dict(meta=dict(x=np.zeros(2, dtype=[('a', 'f4'), ('b', 'i4')]))), path)
+    with pytest.raises(pickle.UnpicklingError, match="numpy dtype 'V8'"):
+        torch.load(path, map_location='cpu')
+    pickled = (b'\x80\x02' + global_pickle('numpy', 'ndarray') + text_pickle('x')
+               + b'\x85R.')  # numpy.ndarray('x'): not how numpy pickles arrays
+    with pytest.raises(pickle.UnpicklingError, match='ndarray called directly'):
+        torch.load(as_checkpoint(pickled, tmp_path / 'direct.pth'), map_location='cpu')
+
+
+def test_plain_numpy_values_load_as_they_were_saved(tmp_path):
+    values = dict(f16=np.float16(1.5), i8=np.int64(-3), u1=np.uint8(200), b=np.bool_(True),
+                  grid=np.arange(12, dtype=np.float32).reshape(3, 4),
+                  fortran=np.asfortranarray(np.arange(6, dtype=np.int32).reshape(2, 3)),
+                  empty=np.zeros((0, 5), np.uint16))
+    torch.save(values, tmp_path / 'plain.pth')
+    loaded = torch.load(tmp_path / 'plain.pth', map_location='cpu')
+    for key, value in values.items():
+        assert loaded[key].dtype == value.dtype and np.array_equal(loaded[key], value), key
+        assert np.shape(loaded[key]) == np.shape(value)
+    assert type(loaded['i8']) is np.int64
+    assert loaded['fortran'].flags.f_contiguous
+    # An array read from a checkpoint saves as a plain ndarray: no plugin name in the file.
+    buffer = io.BytesIO()
+    pickle.dump(loaded['grid'], buffer, protocol=2)
+    assert b'coseg' not in buffer.getvalue()
+    assert type(pickle.loads(buffer.getvalue())) is np.ndarray
+
+
+def test_load_plain_pickle_reads_data_and_runs_nothing(tmp_path):
+    data = dict(folder=['a', 'b'], presence=np.arange(4, dtype=np.int64), n=3)
+    got = load_plain_pickle(io.BytesIO(pickle.dumps(data, protocol=4)))
+    assert got['folder'] == ['a', 'b'] and got['n'] == 3
+    np.testing.assert_array_equal(got['presence'], np.arange(4))
+    marker = tmp_path / 'ran'
+    payload = pickle.dumps(dict(folder=_WritesMarker(str(marker))))
+    with pytest.raises(pickle.UnpicklingError, match='names the global (io|builtins).open'):
+        load_plain_pickle(io.BytesIO(payload))
+    assert not marker.exists()
+
+
+# ------------------------------------------------- no unrestricted unpickling (issue 25.1)
+UNPICKLING = re.compile(r'weights_only\s*=\s*False|pickle\.loads?\(|allow_pickle\s*=\s*True'
+                        r'|Unpickler\(|torch\.load\((?![^\n]*\n?[^\n]*weights_only\s*=\s*True)')
+# The one restricted reader; it names pickle.Unpickler to subclass it.
+RESTRICTED = {os.path.join('coseg_mmseg', 'utils', 'torch_load.py')}
+
+
+def test_no_source_unpickles_outside_the_allow_list():
+    """Every torch.load of the project says weights_only=True; nothing calls pickle.load,
+    np.load(allow_pickle=True) or weights_only=False (a source scan, beside the behavioural
+    tests of tools/export_onnx.py and of the checkpoint loader)."""
+    found = []
+    for top in ('coseg_mmseg', 'coseg_tools', 'tools', 'scripts'):
+        for root, _, files in os.walk(os.path.join(REPO, top)):
+            for name in files:
+                if not name.endswith(('.py', '.sh')):
+                    continue
+                path = os.path.join(root, name)
+                rel = os.path.relpath(path, REPO)
+                with open(path, encoding='utf-8') as f:
+                    text = f.read()
+                for match in UNPICKLING.finditer(text):
+                    if rel in RESTRICTED and match[0] == 'Unpickler(':
+                        continue
+                    line = text.count('\n', 0, match.start()) + 1
+                    found.append(f'{rel}:{line}: {match[0]}')
+    assert not found, found

@@ -20,6 +20,7 @@ import numpy as np
 
 from coseg_mmseg.datasets.ade20k_847 import ADE20K_847_FULL_IDS
 from coseg_mmseg.datasets.converters import _run, _write_png
+from coseg_mmseg.utils.torch_load import load_plain_pickle
 
 MAX_SHORT_SIDE = 512
 IGNORE = 65535
@@ -44,7 +45,11 @@ def validation_images(root: str) -> List[str]:
         raise FileNotFoundError(f'{index_path} does not exist: give the folder of the extracted '
                                 f'ADE20K_2021_17_01 release (docs/datasets.md)')
     with open(index_path, 'rb') as f:
-        index = pickle.load(f)
+        try:
+            index = load_plain_pickle(f)  # data only: a pickle can run code
+        except (pickle.UnpicklingError, EOFError) as exc:
+            raise ValueError(f'{index_path} cannot be read as the ADE20K index ({exc}); '
+                             f'extract it again from the release') from exc
     if not isinstance(index, dict) or not {'folder', 'filename'} <= set(index):
         raise KeyError(f'{index_path}: expected a dict with "folder" and "filename" lists')
     paths = []

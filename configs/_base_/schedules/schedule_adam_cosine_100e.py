@@ -20,9 +20,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # atomic_local: a checkpoint is written whole or not at all (coseg_mmseg.utils).
+    # A checkpoint is written whole or not at all (atomic_local), and the oldest is deleted
+    # only after the new one and last_checkpoint are written (coseg_mmseg.engine).
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         by_epoch=True,
         interval=1,
         max_keep_ckpts=3,

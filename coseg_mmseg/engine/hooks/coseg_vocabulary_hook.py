@@ -9,7 +9,9 @@ class CoSegVocabularyHook(Hook):
     """Before training, validation and testing, pass the dataset's ``metainfo['classes']`` to
     the model's ``set_dataset_classes`` (the training vocabulary from the training set, the
     test vocabulary from the validation/test set). A vocabulary fixed in the config wins; it is
-    only checked against the dataset's class count.
+    only checked against the dataset's class count. A validation/test set whose metainfo
+    holds ``seen_classes`` (a zero-shot protocol's dataset) also tells the model which of its
+    names were trained on (``set_seen_classes``, read by ``decode_head.seen_calibration``).
     """
 
     priority = 'VERY_HIGH'
@@ -25,6 +27,8 @@ class CoSegVocabularyHook(Hook):
             raise ValueError(f'{type(dataset).__name__} has no metainfo["classes"]; set the '
                              f'model\'s vocabulary in the config instead')
         model.set_dataset_classes(classes, split=split, dataset=type(dataset).__name__)
+        if split == 'test' and hasattr(model, 'set_seen_classes'):
+            model.set_seen_classes(dataset.metainfo.get('seen_classes'))
 
     def before_train(self, runner) -> None:
         self._apply(runner, runner.train_dataloader, 'train')

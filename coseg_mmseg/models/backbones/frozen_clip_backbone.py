@@ -39,6 +39,10 @@ class FrozenCLIPBackbone(BaseModule):
             :mod:`coseg_mmseg.models.clip.clip_loading`. ``None`` keeps random weights.
     """
 
+    # Its init_weights reads init_cfg type 'CLIPPretrained' only:
+    # the frozen-weights references it accepts from a checkpoint (models/utils/frozen_weights).
+    loads_clip_weights = True
+
     def __init__(self, *, image_size: int = 224, patch_size: int = 16, embed_dims: int = 768,
                  num_layers: int = 12, num_heads: int = 12, output_dim: int = 512,
                  mlp_ratio: float = 4.0, act: str = 'quick_gelu',

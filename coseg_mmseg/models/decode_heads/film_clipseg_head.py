@@ -135,11 +135,21 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             ``'hungarian'`` (set matching, :func:`hungarian_targets`).
         matching_costs: Weights of the set-matching costs, ``dict(bce=1.0, dice=1.0,
             name=1.0)`` (missing keys keep these defaults); only with ``'hungarian'``.
+        seen_calibration: At inference, subtracted from every slot's cosine similarity to
+            the names the model was trained on (the seen classes) before the slot is named:
+            calibrated stacking (Chao et al., ECCV 2016), the simplest remedy for a
+            zero-shot model's bias towards its training classes in a vocabulary that mixes
+            seen and unseen names. 0 (default): off. The segmentor says which names are seen
+            (``CoSegBase.seen_classes``).
         loss_decode: The loss config (:class:`CoSegLoss`).
         ignore_index: Label of pixels without class.
         init_cfg: ``dict(type='CLIPPretrained', checkpoint='CIDAS/clipseg-rd64-refined',
             source='huggingface')`` loads a CLIPSeg decoder; ``None`` keeps random weights.
     """
+
+    # Its init_weights reads init_cfg type 'CLIPPretrained' only:
+    # the frozen-weights references it accepts from a checkpoint (models/utils/frozen_weights).
+    loads_clip_weights = True
 
     def __init__(self, *, in_channels: int = 768, channels: int = 64, cond_channels: int = 512,
                  num_layers: int = 3, num_heads: int = 4, ffn_channels: int = 2048,
@@ -152,7 +162,8 @@ class FiLMCLIPSegHead(BaseDecodeHead):
                  decoder_act: str = 'relu', mask_head_act: str = 'relu',
                  mask_head_padding: str = 'zeros', inference_rule: str = 'paper',
                  target_assignment: str = 'area',
-                 matching_costs: Optional[dict] = None) -> None:
+                 matching_costs: Optional[dict] = None,
+                 seen_calibration: float = 0.0) -> None:
         super().__init__(
             in_channels, channels, num_classes=1, out_channels=1, threshold=mask_threshold,
             dropout_ratio=0.0, loss_decode=loss_decode or dict(type='CoSegLoss'),
@@ -179,6 +190,10 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             raise ValueError(f'decode_head.mask_threshold={mask_threshold} must be > 0 with '
                              f"inference_rule='authors': pixels that no kept slot claims score "
                              f'0 and only a positive threshold leaves them without a label')
+        if not isinstance(seen_calibration, (int, float)) or not 0 <= seen_calibration <= 2:
+            raise ValueError(f'decode_head.seen_calibration must be a number in [0, 2] (a '
+                             f'cosine similarity), got {seen_calibration!r}')
+        self.seen_calibration = float(seen_calibration)
         costs = dict(bce=1.0, dice=1.0, name=1.0)
         unknown = set(matching_costs or {}) - set(MATCHING_COSTS)
         if unknown:
@@ -283,7 +298,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         masks = self.decode(inputs['layers'], inputs.get('layers_cls'), inputs['grid'],
                             slot_embeds)
         out = HeadOutputs(mask_logits=masks, slot_embeds=slot_embeds)
-        for key in ('vocab_embeds', 'slot_classes'):
+        for key in ('vocab_embeds', 'slot_classes', 'seen_mask'):
             if key in inputs:
                 out[key] = inputs[key]
         return out
@@ -329,11 +344,15 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         the argmax: the class whose text embedding is nearest to its embedding (a softmax of
         the cosine similarities over :attr:`naming_temperature`), unless the segmentor fixed
         it in ``outputs['slot_classes']`` (the baseline's ranked labels: probability 1).
+        With ``seen_calibration`` and ``outputs['seen_mask']``, the similarities to seen
+        names are lowered by ``seen_calibration`` first.
         """
         vocab = outputs['vocab_embeds']  # (K + 1, D)
         if 'slot_classes' in outputs:
             return F.one_hot(outputs['slot_classes'], vocab.shape[0]).to(vocab.dtype)
         sims = F.normalize(outputs['slot_embeds'], dim=-1) @ F.normalize(vocab, dim=-1).t()
+        if self.seen_calibration and outputs.get('seen_mask') is not None:
+            sims = sims - self.seen_calibration * outputs['seen_mask'].to(sims.dtype)
         return (sims / self.naming_temperature).softmax(dim=-1)
 
     def slot_scores(self, outputs: HeadOutputs) -> Tensor:

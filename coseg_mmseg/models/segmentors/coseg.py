@@ -71,11 +71,17 @@ class CoSeg(CoSegBase):
                 (``'train'`` when training, else ``'test'``).
             vocab_embeds: (K + 1, D) embeddings to use instead of the split's (the ONNX graph
                 takes them as an input).
+
+        With ``decode_head.seen_calibration`` the test split's features also hold
+        ``seen_mask`` (K + 1,): which names were trained on.
         """
         feats = self.neck(feats)
         if vocab_embeds is None:
             split = split or ('train' if self.training else 'test')
             vocab_embeds = self.vocabulary_embeddings(split)
+            if split == 'test' and getattr(self.decode_head, 'seen_calibration', 0):
+                feats['seen_mask'] = self.seen_mask(
+                    self.vocabulary_names('test')).to(vocab_embeds.device)
         feats['vocab_embeds'] = vocab_embeds
         return feats
 

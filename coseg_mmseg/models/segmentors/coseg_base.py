@@ -20,10 +20,16 @@ Test vocabulary, first found: the config's ``model.test_vocabulary``; the last
 :meth:`set_vocabulary` (also called by :class:`~coseg_mmseg.engine.CoSegVocabularyHook` with
 the test set's classes); the checkpoint's ``dataset_meta`` classes; the classes of the config's
 test dataset (``model.cfg``, set by ``init_model``).
+
+Seen classes (the names trained on, which ``decode_head.seen_calibration`` lowers), first
+found: the last :meth:`set_seen_classes` (the hook passes a test set's
+``metainfo['seen_classes']``); the training vocabulary when known (fixed in the config, or
+set by training); the checkpoint's ``dataset_meta`` classes (those of its training set).
 """
 from abc import abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import torch
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
@@ -93,6 +99,7 @@ class CoSegBase(EncoderDecoder):
             for split, names in zip(SPLITS, (vocabulary, test_vocabulary))}
         self.vocabulary: Dict[str, Optional[Tuple[str, ...]]] = dict(self.fixed_vocabulary)
         self._checkpoint_meta: Optional[dict] = None
+        self._seen_classes: Optional[Tuple[str, ...]] = None
         self.save_frozen_weights = save_frozen_weights
         self._checkpoint_loaded = False
         self.register_load_state_dict_post_hook(self._mark_checkpoint_loaded)
@@ -178,6 +185,36 @@ class CoSegBase(EncoderDecoder):
                 f'model.set_vocabulary(names, split={split!r})')
         return names
 
+    def set_seen_classes(self, names: Optional[Sequence[str]]) -> None:
+        """The names the model was trained on (``None``: resolve them as the module
+        docstring says); read by ``decode_head.seen_calibration`` only."""
+        self._seen_classes = None if names is None else tuple(names)
+
+    @property
+    def seen_classes(self) -> Optional[Tuple[str, ...]]:
+        """The names the model was trained on, resolved as the module docstring says."""
+        if self._seen_classes is not None:
+            return self._seen_classes
+        if self.vocabulary['train'] is not None:
+            return self.vocabulary['train']
+        classes = (self._checkpoint_meta or {}).get('classes')
+        return None if classes is None else tuple(classes)
+
+    def seen_mask(self, names: Sequence[str]) -> Tensor:
+        """(K + 1,) bool: which of ``names`` (then "unlabeled", never seen) are seen.
+
+        Raises:
+            RuntimeError: The seen classes are unknown.
+        """
+        seen = self.seen_classes
+        if seen is None:
+            raise RuntimeError(
+                'decode_head.seen_calibration needs the classes the model was trained on: '
+                "test on a dataset whose metainfo has 'seen_classes', load a checkpoint "
+                'saved by training, or call model.set_seen_classes(names)')
+        seen = set(seen)
+        return torch.tensor([n in seen for n in names] + [False])
+
     def vocabulary_embeddings(self, split: str) -> Tensor:
         """(K + 1, D) text embeddings of the split's vocabulary, "unlabeled" last."""
         return self.text_encoder(self.vocabulary_names(split) + (self.unlabeled_name, ))
@@ -226,16 +263,53 @@ class CoSegBase(EncoderDecoder):
         return labels.masked_fill_(best < self.decode_head.mask_threshold,
                                    self.decode_head.ignore_index)
 
-    def _to_input_image(self, scores: Tensor, meta: dict) -> Tensor:
-        """(K, H, W) scores on the padded network input -> (K, h, w) at ``ori_shape``."""
+    @staticmethod
+    def unpad(scores: Tensor, meta: dict) -> Tensor:
+        """(K, H, W) scores on the padded network input -> (K, h, w) without padding, unflipped
+        (still at the network's size)."""
         pad = meta.get('img_padding_size', meta.get('padding_size', [0] * 4))
         left, right, top, bottom = pad
         H, W = scores.shape[-2:]
         scores = scores[:, top:H - bottom, left:W - right]
         if meta.get('flip'):
             scores = scores.flip(dims=(-1, ) if meta['flip_direction'] == 'horizontal' else (-2, ))
-        return resize(scores[None], size=meta['ori_shape'], mode='bilinear',
+        return scores
+
+    def upsample_scores(self, scores: Tensor, size: Sequence[int]) -> Tensor:
+        """(K, h, w) scores -> (K, H, W) at ``size``: bilinear, as mmseg resizes ``seg_logits``."""
+        return resize(scores[None], size=tuple(size), mode='bilinear',
                       align_corners=self.align_corners, warning=False)[0]
+
+    def _to_input_image(self, scores: Tensor, meta: dict) -> Tensor:
+        """(K, H, W) scores on the padded network input -> (K, h, w) at ``ori_shape``."""
+        return self.upsample_scores(self.unpad(scores, meta), meta['ori_shape'])
+
+    def labels_at_size(self, scores: Tensor, size: Sequence[int]) -> Tensor:
+        """The labels of ``scores_to_labels(upsample_scores(scores, size))`` without the K
+        full-size score maps: one class at a time is upsampled into a running best.
+
+        Upsampling works on each class alone, so every pixel's class scores are the same
+        numbers as in the full (K, H, W) tensor, and a tie keeps the first class as ``max``
+        does: the labels are identical. Memory: about five (H, W) maps instead of K.
+
+        Args:
+            scores: (K, h, w) class scores in [0, 1] at the network's size (:meth:`unpad`).
+            size: (H, W) of the labels.
+
+        Returns:
+            (H, W) int64 labels, ``decode_head.ignore_index`` below the mask threshold.
+        """
+        best = self.upsample_scores(scores[:1], size)[0]
+        labels = torch.zeros(best.shape, dtype=torch.int32, device=best.device)
+        for k in range(1, scores.shape[0]):
+            score = self.upsample_scores(scores[k:k + 1], size)[0]
+            better = score > best  # strict: a tie keeps the earlier class
+            labels.masked_fill_(better, k)
+            best = torch.where(better, score, best)
+            del score, better
+        labels = labels.long()
+        return labels.masked_fill_(best < self.decode_head.mask_threshold,
+                                   self.decode_head.ignore_index)
 
     def postprocess_result(self, seg_logits: Tensor,
                            data_samples: OptSampleList = None) -> SampleList:

@@ -14,12 +14,13 @@ from torch import Tensor
 
 from ...datasets.vocabularies import check_vocabulary
 from ...utils.atomic_local_backend import write_atomically
+from ...utils.cache_integrity import content_tag, integrity_key, tag_matches
 from ..clip import CLIPTextTower, load_pretrained, load_submodule_weights
 from ..utils.fingerprint import module_fingerprint
 
 PROMPTS_PER_BATCH = 256
 # Version of the disk entries' key: entries written under another layout are not read.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def default_cache_dir() -> str:
@@ -51,8 +52,11 @@ class FrozenCLIPTextEncoder(BaseModule):
     the structure: blocks, heads, activation class, ...), the activation name, the weights'
     dtype, the templates, the names and the normalisation flag; the fingerprint is computed once
     per loaded weights, not per call. Cache files are written atomically (concurrent writers
-    cannot leave a partial file) and a corrupt or mismatching file is ignored and rewritten. The
-    memory cache is cleared when weights are (re)loaded.
+    cannot leave a partial file). A disk entry is served only if it is a (K, D) tensor of the
+    key's dtype, finite, and carries the integrity tag of its key and bytes
+    (:mod:`coseg_mmseg.utils.cache_integrity`); a corrupt, mismatching or planted entry is
+    recomputed with a warning and rewritten. The memory cache is cleared when weights are
+    (re)loaded.
 
     Args:
         vocab_size: BPE vocabulary size (49408).
@@ -70,6 +74,10 @@ class FrozenCLIPTextEncoder(BaseModule):
         cache_dir: Where; ``None`` is ``$COSEG_CACHE_DIR`` or ``~/.cache/coseg-mmseg``.
         init_cfg: Same form as :class:`FrozenCLIPBackbone`'s.
     """
+
+    # Its init_weights reads init_cfg type 'CLIPPretrained' only:
+    # the frozen-weights references it accepts from a checkpoint (models/utils/frozen_weights).
+    loads_clip_weights = True
 
     def __init__(self, *, vocab_size: int = 49408, context_length: int = 77,
                  embed_dims: int = 512, num_layers: int = 12, num_heads: int = 8,
@@ -110,8 +118,28 @@ class FrozenCLIPTextEncoder(BaseModule):
 
     def _disk_path(self, stored_key: dict) -> str:
         name = hashlib.sha256(json.dumps(stored_key, sort_keys=True).encode())
-        return os.path.join(self.cache_dir or default_cache_dir(), 'text_embeddings',
-                            name.hexdigest()[:32] + '.pt')
+        return os.path.join(self._folder(), name.hexdigest()[:32] + '.pt')
+
+    def _folder(self) -> str:
+        return os.path.join(self.cache_dir or default_cache_dir(), 'text_embeddings')
+
+    def _entry_problem(self, entry: object, key: tuple, stored_key: dict,
+                       secret: Optional[bytes]) -> Optional[str]:
+        """Why a loaded disk entry must not be served, or None if it may."""
+        if not isinstance(entry, dict) or entry.get('key') != stored_key:
+            return 'written for another vocabulary, model or format'
+        embeds = entry.get('embeds')
+        width = self.text.text_projection.shape[-1]
+        if not isinstance(embeds, Tensor) or tuple(embeds.shape) != (len(key[0]), width):
+            shape = tuple(embeds.shape) if isinstance(embeds, Tensor) else type(embeds).__name__
+            return f'embeddings of shape {shape}, expected ({len(key[0])}, {width})'
+        if str(embeds.dtype) != key[3]:
+            return f'embeddings of dtype {embeds.dtype}, expected {key[3]}'
+        if not torch.isfinite(embeds).all():
+            return 'embeddings with NaN or infinite values'
+        if not tag_matches(secret, stored_key, [embeds], entry.get('tag')):
+            return 'integrity tag does not match its content (altered or not written here)'
+        return None
 
     def _read_disk(self, key: tuple) -> Optional[Tensor]:
         stored_key = self._stored_key(key)
@@ -120,17 +148,27 @@ class FrozenCLIPTextEncoder(BaseModule):
             return None
         try:
             entry = torch.load(path, map_location='cpu', weights_only=True)
-            if entry['key'] != stored_key or entry['embeds'].shape[0] != len(key[0]):
-                raise ValueError('key mismatch')
-            return entry['embeds']
-        except Exception as exc:  # corrupt, truncated, foreign: recompute and rewrite
-            warnings.warn(f'ignoring unreadable text-embedding cache {path}: {exc}')
+            problem = self._entry_problem(entry, key, stored_key, integrity_key(self._folder()))
+        except Exception as exc:  # corrupt, truncated, foreign
+            problem = (f'unreadable ({type(exc).__name__}: truncated, not a torch file, or '
+                       f'holding objects a weights-only load refuses)')
+        if problem is not None:  # recomputed and rewritten by the caller
+            warnings.warn(f'ignoring invalid text-embedding cache {path}: {problem}; '
+                          f'recomputing it')
             return None
+        return entry['embeds']
 
     def _write_disk(self, key: tuple, embeds: Tensor) -> None:
         stored_key = self._stored_key(key)
+        secret = integrity_key(self._folder())
+        if secret is None:
+            warnings.warn(f'could not write the text-embedding cache: cannot read or create '
+                          f'its key file in {self._folder()}')
+            return
+        embeds = embeds.detach().cpu()
         buffer = io.BytesIO()
-        torch.save(dict(key=stored_key, embeds=embeds.cpu()), buffer)
+        torch.save(dict(key=stored_key, embeds=embeds,
+                        tag=content_tag(secret, stored_key, [embeds])), buffer)
         try:
             write_atomically(buffer.getvalue(), self._disk_path(stored_key))
         except OSError as exc:  # a read-only or full disk costs speed, not the run

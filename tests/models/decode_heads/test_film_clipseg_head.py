@@ -102,6 +102,27 @@ def test_name_slots_by_embedding_or_by_the_segmentor():
     assert fixed.tolist() == [[[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]]
 
 
+def test_seen_calibration_lowers_seen_names_before_naming():
+    """Cosine similarities to seen names drop by seen_calibration: a slot a little nearer a
+    seen name than an unseen one is named by the unseen one once the gap is calibrated away."""
+    vocab = torch.eye(3)  # names 0 (seen), 1 (unseen), "unlabeled"
+    slot = torch.tensor([[[0.6, 0.5, 0.0]]])  # cosines 0.768 and 0.640 to names 0 and 1
+    seen = torch.tensor([True, False, False])
+    cos = F.normalize(slot[0, 0], dim=0)
+    for gamma, named in [(0.0, 0), (0.1, 0), (0.2, 1)]:
+        head = tiny_head(seen_calibration=gamma)
+        probs = head.name_slots(dict(slot_embeds=slot, vocab_embeds=vocab, seen_mask=seen))
+        tau = head.loss_decode.temperature
+        expected = (cos - gamma * seen.float()).div(tau).softmax(0)
+        torch.testing.assert_close(probs[0, 0], expected)
+        assert probs.argmax(-1).item() == named
+    # no seen_mask (training, or a segmentor that gives none): no calibration
+    head = tiny_head(seen_calibration=0.2)
+    assert head.name_slots(dict(slot_embeds=slot, vocab_embeds=vocab)).argmax(-1).item() == 0
+    with pytest.raises(ValueError, match='seen_calibration'):
+        tiny_head(seen_calibration=-0.1)
+
+
 def test_film_layer_bounds():
     with pytest.raises(ValueError, match='film_layer=3'):
         tiny_head(film_layer=3)

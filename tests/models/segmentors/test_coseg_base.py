@@ -88,3 +88,32 @@ def test_cityscapes_fallback_of_mmseg_is_not_a_vocabulary():
     model.dataset_meta = dict(classes=get_classes('cityscapes'), palette=None)
     with pytest.raises(RuntimeError, match='no test vocabulary'):
         model.vocabulary_names('test')
+
+
+def test_seen_classes_resolution_and_mask():
+    """Seen classes: set_seen_classes, else the training vocabulary, else the checkpoint's
+    training classes; the mask follows the test vocabulary, "unlabeled" never seen."""
+    model = build_model()
+    assert model.seen_classes is None
+    with pytest.raises(RuntimeError, match='seen_calibration needs'):
+        model.seen_mask(['a'])
+    model.dataset_meta = dict(classes=('sky', 'sea'))
+    assert model.seen_classes == ('sky', 'sea')
+    model.set_vocabulary(['sky', 'tree'], split='train')
+    assert model.seen_classes == ('sky', 'tree')
+    model.set_seen_classes(['sea'])
+    assert model.seen_mask(['sky', 'sea', 'tree']).tolist() == [False, True, False, False]
+    model.set_seen_classes(None)
+    assert model.seen_mask(['sky', 'sea', 'tree']).tolist() == [True, False, True, False]
+
+
+def test_seen_calibration_reaches_the_head_at_inference_only():
+    model = build_model(test_vocabulary=['sky', 'sea', 'tree'])
+    model.decode_head.seen_calibration = 0.5
+    model.set_seen_classes(['sky'])
+    model.eval()
+    feats = model.extract_feat(torch.randn(1, 3, 64, 64))
+    assert feats['seen_mask'].tolist() == [True, False, False, False]
+    model.train()
+    model.set_vocabulary(['sky'], split='train')
+    assert 'seen_mask' not in model.extract_feat(torch.randn(1, 3, 64, 64))

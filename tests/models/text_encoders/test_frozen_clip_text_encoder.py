@@ -87,7 +87,7 @@ def test_disk_cache_across_instances_and_corruption(tiny_clip_dir, tmp_path):
     init = dict(type='CLIPPretrained', checkpoint=tiny_clip_dir)
     first = build(init, disk_cache=True, cache_dir=str(tmp_path))
     expected = first(NAMES)
-    files = list((tmp_path / 'text_embeddings').iterdir())
+    files = list((tmp_path / 'text_embeddings').glob('*.pt'))
     assert len(files) == 1
 
     second = build(init, disk_cache=True, cache_dir=str(tmp_path))
@@ -98,13 +98,13 @@ def test_disk_cache_across_instances_and_corruption(tiny_clip_dir, tmp_path):
 
     files[0].write_bytes(b'truncated')
     third = build(init, disk_cache=True, cache_dir=str(tmp_path))
-    with pytest.warns(UserWarning, match='ignoring unreadable text-embedding cache'):
+    with pytest.warns(UserWarning, match='ignoring invalid text-embedding cache.*unreadable'):
         torch.testing.assert_close(third(NAMES), expected)
     assert torch.load(files[0], weights_only=True)['embeds'].shape == expected.shape  # rewritten
 
     other_weights = build(disk_cache=True, cache_dir=str(tmp_path))  # random weights: another fingerprint
     assert not torch.allclose(other_weights(NAMES), expected)
-    assert len(list((tmp_path / 'text_embeddings').iterdir())) == 2
+    assert len(list((tmp_path / 'text_embeddings').glob('*.pt'))) == 2
 
 
 def test_disk_cache_concurrent_writers(tmp_path):
@@ -130,7 +130,8 @@ def test_disk_cache_concurrent_writers(tmp_path):
         stop.set()
         for t in threads:
             t.join()
-    assert [p.suffix for p in (tmp_path / 'text_embeddings').iterdir()] == ['.pt']
+    assert [p.name for p in (tmp_path / 'text_embeddings').iterdir() if p.suffix != '.pt'] == [
+        '.integrity_key']  # no temporary left
 
 
 def test_embeddings_stay_float32_under_autocast():
@@ -177,7 +178,7 @@ def test_disk_cache_tells_encoders_apart(tmp_path, change):
     expected_second = _fresh(second)
     assert not torch.allclose(expected_second, cached_first, atol=1e-3)  # they do differ
     torch.testing.assert_close(second(NAMES), expected_second)
-    assert len(list((tmp_path / 'text_embeddings').iterdir())) == 2
+    assert len(list((tmp_path / 'text_embeddings').glob('*.pt'))) == 2
 
 
 def test_disk_cache_key_holds_dtype_and_normalisation(tmp_path):
@@ -186,7 +187,7 @@ def test_disk_cache_key_holds_dtype_and_normalisation(tmp_path):
     assert not torch.allclose(normalised, raw)
     half = _same_weights(encoder, disk_cache=True, cache_dir=str(tmp_path)).to(torch.bfloat16)
     assert half(NAMES).dtype == torch.bfloat16
-    assert len(list((tmp_path / 'text_embeddings').iterdir())) == 3
+    assert len(list((tmp_path / 'text_embeddings').glob('*.pt'))) == 3
 
 
 def test_weights_are_hashed_once_per_load(tmp_path, monkeypatch):
@@ -221,3 +222,51 @@ def test_the_cache_is_in_memory_unless_the_disk_is_asked_for(tiny_clip_dir, tmp_
     assert torch.equal(encoder(NAMES), first)
     assert calls == []  # the second call is served from memory
     assert list(tmp_path.iterdir()) == []  # and nothing was written
+
+
+def _plant(path, change):
+    """Rewrite a valid disk entry as an attacker or a bug would: same file, same key."""
+    entry = torch.load(path, weights_only=True)
+    embeds = entry['embeds']
+    if change == 'two classes swapped':  # the old tag kept: it no longer matches
+        entry['embeds'] = embeds[[1, 0, 2]].clone()
+    elif change == 'swapped, tag recomputed without the secret':
+        import hashlib
+        entry['embeds'] = embeds[[1, 0, 2]].clone()
+        entry['tag'] = hashlib.sha256(entry['embeds'].numpy().tobytes()).hexdigest()
+    elif change == 'NaN':
+        entry['embeds'] = embeds.clone()
+        entry['embeds'][1, 0] = float('nan')
+    elif change == 'wrong width':
+        entry['embeds'] = torch.cat([embeds, embeds], dim=1)
+    elif change == 'bfloat16':
+        entry['embeds'] = embeds.to(torch.bfloat16)
+    elif change == 'no tag':
+        entry.pop('tag')
+    elif change == 'a list, not a dict':
+        entry = [entry['key'], embeds]
+    torch.save(entry, path)
+
+
+@pytest.mark.parametrize('change', ['two classes swapped',
+                                    'swapped, tag recomputed without the secret', 'NaN',
+                                    'wrong width', 'bfloat16', 'no tag', 'a list, not a dict'])
+def test_planted_or_bad_disk_entry_is_recomputed(tmp_path, change):
+    """A disk entry with the right key but other content is not served: recomputed with a
+    warning, the right embeddings returned, the file rewritten valid."""
+    first = build(disk_cache=True, cache_dir=str(tmp_path))
+    expected = first(NAMES)
+    [path] = (tmp_path / 'text_embeddings').glob('*.pt')
+    _plant(path, change)
+    reader = _same_weights(first, disk_cache=True, cache_dir=str(tmp_path))
+    with pytest.warns(UserWarning, match=f'ignoring invalid text-embedding cache {path}: '):
+        got = reader(NAMES)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    again = _same_weights(first, disk_cache=True, cache_dir=str(tmp_path))
+    calls = []
+    again.text.register_forward_hook(lambda *args: calls.append(1))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        torch.testing.assert_close(again(NAMES), expected, rtol=0, atol=0)
+    assert calls == []  # the rewritten entry is served

@@ -35,7 +35,7 @@ def test_training_reads_cached_backbone_features(tmp_path):
     model = cached_model(tmp_path)
     images, samples = batch()
     first = model.loss(images, samples)
-    assert len(list(tmp_path.iterdir())) == 2
+    assert len(list(tmp_path.glob('*.pt'))) == 2
     calls = []
     model.backbone.register_forward_hook(lambda *args: calls.append(1))
     second = model.loss(images, samples)
@@ -62,7 +62,7 @@ def test_reused_folder_does_not_serve_another_backbones_features(tmp_path, chang
     got = other.loss(images, samples)
     for key in expected:
         torch.testing.assert_close(got[key], expected[key])
-    assert len(list(tmp_path.iterdir())) == 4  # both backbones' entries, side by side
+    assert len(list(tmp_path.glob('*.pt'))) == 4  # both backbones' entries, side by side
 
 
 def test_unbound_cache_refuses(tmp_path):
@@ -85,4 +85,50 @@ def test_trained_or_changing_backbone_refused(tmp_path):
         model.loss(images, samples)
     model.feature_cache.bind(model.backbone)  # new weights loaded on purpose: a new key
     model.loss(images, samples)
-    assert len(list(tmp_path.iterdir())) == 4
+    assert len(list(tmp_path.glob('*.pt'))) == 4
+
+
+def _plant(folder, change):
+    """Rewrite img0's entry as an attacker or a bug would; its file name and key unchanged."""
+    model = cached_model(folder)
+    _, samples = batch()
+    paths = [model.feature_cache._path(model.feature_cache._key(s)) for s in samples]
+    if change == 'garbage bytes':
+        with open(paths[0], 'wb') as f:
+            f.write(b'\x80\x02not a torch file')
+        return
+    entry = torch.load(paths[0], weights_only=True)
+    other = torch.load(paths[1], weights_only=True)
+    if change == "another image's features":  # key and checksum of img0, tag kept
+        entry['features'] = other['features']
+    elif change == 'NaN':
+        entry['features']['visual_tokens'][0, 0] = float('nan')
+    elif change == 'wrong width':
+        entry['features']['visual_tokens'] = torch.cat([entry['features']['visual_tokens']] * 2,
+                                                       dim=-1)
+    elif change == 'float64':
+        entry['features']['image_embed'] = entry['features']['image_embed'].double()
+    elif change == 'a list, not a dict':
+        entry = [entry['key'], entry['features']]
+    elif change == 'features not tensors':
+        entry['features'] = {'layers': 'oops'}
+    torch.save(entry, paths[0])
+
+
+@pytest.mark.parametrize('change', ["another image's features", 'NaN', 'wrong width', 'float64',
+                                    'garbage bytes', 'a list, not a dict',
+                                    'features not tensors'])
+def test_bad_entry_is_recomputed_with_a_warning(tmp_path, change):
+    images, samples = batch()
+    cached_model(tmp_path).loss(images, samples)  # fills the folder
+    _plant(tmp_path, change)
+    model = cached_model(tmp_path)  # a new run on the same folder
+    expected = uncached_loss(model, images, samples)
+    with pytest.warns(UserWarning, match='ignoring invalid cached backbone features'):
+        got = model.loss(images, samples)
+    for key in expected:
+        torch.testing.assert_close(got[key], expected[key], rtol=0, atol=0)
+    calls = []
+    model.backbone.register_forward_hook(lambda *args: calls.append(1))
+    model.loss(images, samples)
+    assert calls == []  # rewritten: served from the cache again

@@ -1,0 +1,4 @@
+"""Evaluation metrics registered in mmseg's ``METRICS``."""
+from .metrics import SeenUnseenIoUMetric
+
+__all__ = ['SeenUnseenIoUMetric']

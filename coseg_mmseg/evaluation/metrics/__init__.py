@@ -1,0 +1,3 @@
+from .seen_unseen_iou_metric import SeenUnseenIoUMetric
+
+__all__ = ['SeenUnseenIoUMetric']
