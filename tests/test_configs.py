@@ -122,17 +122,19 @@ def test_config_piece_builds_what_it_defines(path):
         assert authors.state_dict().keys() == FiLMCLIPSegHead(**args).state_dict().keys()
         assert authors.inference_rule == 'authors' and authors.film_layers == (0, 1, 2)
     elif kind == 'datasets':
-        assert cfg.val_dataloader and cfg.test_dataloader
+        assert cfg.test_dataloader
         for split in SPLITS:
-            if split in cfg:
+            if cfg.get(split):
                 for step in cfg[split].dataset.pipeline:
                     assert TRANSFORMS.get(step['type']) is not None, (split, step['type'])
-        for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        for evaluator in (e for e in (cfg.val_evaluator, cfg.test_evaluator) if e):
             assert METRICS.get(evaluator['type']) is not None
             assert 'mIoU' in evaluator['iou_metrics']
     elif kind == 'schedules':
         optim = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)
-        assert optim.get_lr()['lr'] == [1e-4]
+        paper = name in ('schedule_adam_cosine_100e.py', 'schedule_adamw_warmup-cosine_40k.py')
+        lr = optim.get_lr()['lr'][0]
+        assert lr == 1e-4 if paper else lr > 0
         for scheduler in cfg.param_scheduler:
             PARAM_SCHEDULERS.build(dict(scheduler, optimizer=optim, epoch_length=10))
         assert cfg.train_cfg.get('max_iters', cfg.train_cfg.get('max_epochs', 0)) > 0
@@ -165,8 +167,11 @@ def split_classes(cfg: Config) -> dict:
             built = DATASETS.build(dict(dataset, lazy_init=True))
             classes[split] = tuple(built.metainfo['classes'])
         else:  # mmseg's VOC and Pascal Context look for their data even with lazy_init
-            names = (dataset.get('metainfo') or {}).get('classes')
-            classes[split] = tuple(names or DATASETS.get(dataset['type']).METAINFO['classes'])
+            names = ((dataset.get('metainfo') or {}).get('classes')
+                     or DATASETS.get(dataset['type']).METAINFO.get('classes'))
+            # No fixed names (the open world's classes are read from its data): the splits
+            # must at least read the same dataset type.
+            classes[split] = tuple(names or (f"<{dataset['type']}'s own>", ))
     return classes
 
 
