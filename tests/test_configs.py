@@ -50,11 +50,29 @@ def test_configs_are_found():
             'configs/tiny/coseg_prefix_tiny_cocostuff.py'} <= names
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: os.path.relpath(p, REPO))
+def has_model(path: str) -> bool:
+    return 'type' in load(path).get('model', {})
+
+
+def has_datasets(path: str) -> bool:
+    return any((load(path).get(split) or {}).get('dataset') for split in SPLITS)
+
+
+SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+MODEL_CONFIGS = [p for p in CONFIGS if has_model(p)]
+PIECES = [p for p in CONFIGS if not has_model(p)]  # schedule / dataset / preprocessor pieces
+DATA_CONFIGS = [p for p in CONFIGS if has_datasets(p)]
+ID = dict(ids=lambda p: os.path.relpath(p, REPO))
+
+
+def test_every_config_is_checked_by_one_of_the_kinds():
+    assert set(MODEL_CONFIGS) | set(PIECES) == set(CONFIGS)
+    assert len(MODEL_CONFIGS) > 40 and len(PIECES) >= 10 and len(DATA_CONFIGS) > 40
+
+
+@pytest.mark.parametrize('path', MODEL_CONFIGS, **ID)
 def test_config_loads_and_builds(path):
     cfg = load(path)
-    if 'type' not in cfg.get('model', {}):
-        return  # schedule / runtime / preprocessor pieces: loading is the test
     assert 'coseg_mmseg' in cfg.custom_imports['imports']
     # CLIP sizes: shrink them all (a stock mmseg segmentor on the CLIP is tiny already)
     if cfg.model.backbone.type == 'FrozenCLIPBackbone' and cfg.model.type != 'EncoderDecoder':
@@ -72,6 +90,58 @@ def test_config_loads_and_builds(path):
     assert out[0].seg_logits.data.shape == (num_classes, 64, 64)
 
 
+# Normalisations of the two image encoders' training (0-1 RGB; the configs use 0-255):
+# OpenAI CLIP's, and ImageNet's for CLIPSeg's rd64 weights.
+NORMALISATION = {
+    'clip_data_preprocessor.py': ((0.48145466, 0.4578275, 0.40821073),
+                                  (0.26862954, 0.26130258, 0.27577711)),
+    'clipseg_data_preprocessor.py': ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+}
+
+
+@pytest.mark.parametrize('path', PIECES, **ID)
+def test_config_piece_builds_what_it_defines(path):
+    """Each piece that holds no model builds its own part: the data preprocessor with its
+    encoder's normalisation, the authors' head options on a head, the datasets with a
+    registered pipeline and mIoU, the schedule's optimizer at the paper's lr 1e-4."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import PARAM_SCHEDULERS
+    from mmseg.registry import METRICS, TRANSFORMS
+    cfg, kind, name = load(path), os.path.basename(os.path.dirname(path)), os.path.basename(path)
+    if name in NORMALISATION:
+        pre = MODELS.build(cfg.model.data_preprocessor)
+        mean, std = NORMALISATION[name]
+        assert pre.mean.flatten().tolist() == pytest.approx([255 * m for m in mean])
+        assert pre.std.flatten().tolist() == pytest.approx([255 * s for s in std])
+        assert pre.channel_conversion  # BGR images from mmcv, RGB models
+    elif name == 'coseg_authors-recipe.py':
+        from coseg_mmseg.models import FiLMCLIPSegHead
+        args = dict(in_channels=TINY_BACKBONE['embed_dims'], channels=8,
+                    cond_channels=TINY_PROJECTION_DIM, ffn_channels=16)
+        authors = FiLMCLIPSegHead(**args, **cfg.authors_decode_head)
+        assert authors.state_dict().keys() == FiLMCLIPSegHead(**args).state_dict().keys()
+        assert authors.inference_rule == 'authors' and authors.film_layers == (0, 1, 2)
+    elif kind == 'datasets':
+        assert cfg.test_dataloader
+        for split in SPLITS:
+            if cfg.get(split):
+                for step in cfg[split].dataset.pipeline:
+                    assert TRANSFORMS.get(step['type']) is not None, (split, step['type'])
+        for evaluator in (e for e in (cfg.val_evaluator, cfg.test_evaluator) if e):
+            assert METRICS.get(evaluator['type']) is not None
+            assert 'mIoU' in evaluator['iou_metrics']
+    elif kind == 'schedules':
+        optim = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)
+        paper = name in ('schedule_adam_cosine_100e.py', 'schedule_adamw_warmup-cosine_40k.py')
+        lr = optim.get_lr()['lr'][0]
+        assert lr == 1e-4 if paper else lr > 0
+        for scheduler in cfg.param_scheduler:
+            PARAM_SCHEDULERS.build(dict(scheduler, optimizer=optim, epoch_length=10))
+        assert cfg.train_cfg.get('max_iters', cfg.train_cfg.get('max_epochs', 0)) > 0
+    else:
+        pytest.fail(f'no check for the config piece {os.path.relpath(path, REPO)}: add one')
+
+
 def test_main_config_at_real_size_runs_a_forward():
     """The real ViT-B/16 config is consistent (random weights; nothing is downloaded)."""
     cfg = Config.fromfile(os.path.join(REPO, 'configs/coseg/coseg_prefix_cocostuff.py'))
@@ -86,26 +156,37 @@ def test_main_config_at_real_size_runs_a_forward():
     assert out[0].seg_logits.data.shape == (4, 224, 224)
 
 
-SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-
-
-def coco_stuff_classes(cfg: Config) -> dict:
-    """{split: metainfo classes} of the config's COCO-Stuff datasets (built without data)."""
+def split_classes(cfg: Config) -> dict:
+    """{split: metainfo classes} of the config's datasets (built without data)."""
     classes = {}
     for split in SPLITS:
         dataset = (cfg.get(split) or {}).get('dataset')
-        if dataset and issubclass(DATASETS.get(dataset['type']), COCOStuffDataset):
+        if not dataset:
+            continue
+        if issubclass(DATASETS.get(dataset['type']), COCOStuffDataset):
             built = DATASETS.build(dict(dataset, lazy_init=True))
             classes[split] = tuple(built.metainfo['classes'])
+        else:  # mmseg's VOC and Pascal Context look for their data even with lazy_init
+            names = ((dataset.get('metainfo') or {}).get('classes')
+                     or DATASETS.get(dataset['type']).METAINFO.get('classes'))
+            # No fixed names (the open world's classes are read from its data): the splits
+            # must at least read the same dataset type.
+            classes[split] = tuple(names or (f"<{dataset['type']}'s own>", ))
     return classes
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: os.path.relpath(p, REPO))
-def test_coco_stuff_splits_have_the_natural_names(path):
-    """Training, validation and testing name COCO-Stuff's classes alike, as natural words (the
-    vocabulary hook takes the test vocabulary from the validation set's metainfo)."""
-    classes = coco_stuff_classes(load(path))
+@pytest.mark.parametrize('path', DATA_CONFIGS, **ID)
+def test_dataset_splits_name_the_classes_alike(path):
+    """Training, validation and testing name a dataset's classes alike (the vocabulary hook
+    takes the test vocabulary from the validation set's metainfo); COCO-Stuff's as natural
+    words."""
+    cfg = load(path)
+    classes = split_classes(cfg)
+    assert classes and all(len(names) > 0 for names in classes.values())
+    assert len({classes[s] for s in classes if s != 'train_dataloader'}) == 1, classes.keys()
     for split, names in classes.items():
+        if not issubclass(DATASETS.get(cfg[split].dataset.type), COCOStuffDataset):
+            continue
         if '/convergence/' in path:  # a closed subset of COCO-Stuff's classes, same names
             assert set(names) < set(COCO_STUFF), (split, names)
             continue

@@ -4,8 +4,21 @@ A short version of ``tools/benchmark_convergence.py``: fewer scenes (240 / 30 + 
 iterations (300) than the benchmark, with the set-matching config, the data generator and the
 text tower of the benchmark. The bounds sit between this run and the same run broken on
 purpose (the paper's area-ranked targets, no mask loss, no naming loss): the values measured
-and their commands are in docs/benchmarks/convergence_guard_cpu.txt. A run naming classes
-absent from every label (spurious) fails too.
+and their commands are in docs/benchmarks/convergence_guard_cpu.txt. Each bound states which
+broken runs it separates from the working one, and by how much (measured at 300 iterations):
+
+- mIoU >= 33: working 44.6 / 44.8; broken at most 21.9 (area targets), 10.9 (no mask loss),
+  9.9 (no naming loss): all three, by 11 points or more on either side.
+- classes found >= 57 (mean over the 12 classes): working 66.6 / 66.7; area targets 45.0 /
+  47.8, no naming loss 24.7 / 24.9: 9 points or more on either side. Without the mask loss
+  the slots still find their classes (64.9 / 67.9): that run is the mIoU bound's to catch.
+- crowded scenes, classes named per scene >= 4: working 5.67; area targets 2.33, no naming
+  loss 1.33 (no mask loss 4.33 is not separated): 1.67 on either side, five namings over the
+  three scenes.
+
+Not checked: classes predicted but absent from every label (spurious), since the held-out
+scenes hold every class (asserted below) it is 0 by construction; and at most 8 named, which
+the 8 slots make true by construction.
 """
 import os
 
@@ -53,7 +66,6 @@ def test_short_convergence_run_learns(benchmark_root):
     tool = load_tool()
     scores = tool.parse_test_log(test.stdout)
     assert scores['miou'] >= MIOU_BOUND, scores
-    assert scores['spurious'] == 0, scores
     # Per class, how often a slot names it where it is: low with broken targets or naming.
     held_out = tool.held_out_slots(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth')
     classes = tool.class_report(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth',
@@ -65,7 +77,7 @@ def test_short_convergence_run_learns(benchmark_root):
     # broken targets or naming name fewer (docs/benchmarks/convergence_guard_cpu.txt).
     crowded = tool.crowded_summary(held_out[1])
     assert (crowded['slots'], crowded['scenes'], crowded['classes']) == (8, 3, 9.0), crowded
-    assert CROWDED_NAMED_BOUND <= crowded['named'] <= 8, crowded
+    assert crowded['named'] >= CROWDED_NAMED_BOUND, crowded
 
 
 def test_every_recipe_has_a_config_per_neck_differing_only_in_its_recipe():

@@ -34,7 +34,16 @@ def test_tools_test_on_a_one_class_dataset(tmp_path):
     result = run_tool('test.py', 'one_class.py', 'tiny.pth', '--work-dir', 'wd', '--out', 'pred',
                       cwd=str(tmp_path))
     assert result.returncode == 0, result.stdout[-3000:]
-    assert re.search(r'Iter\(test\) \[2/2\].*mIoU: [\d.]+', result.stdout)
+    found = re.search(r'Iter\(test\) \[2/2\].*mIoU: ([\d.]+)', result.stdout)
+    assert found, result.stdout[-3000:]
+    # The IoU of the one class from the saved predictions: pixels without class (255 in the
+    # annotation) count for neither the prediction nor the union (mmseg's IoUMetric).
+    inter = union = 0
     for i in range(2):
         pred = cv2.imread(str(tmp_path / 'pred' / f'{i}.png'), cv2.IMREAD_UNCHANGED)
+        label = cv2.imread(str(tmp_path / 'one_class' / 'ann' / f'{i}.png'), cv2.IMREAD_UNCHANGED)
         assert pred.shape == (64, 64) and set(np.unique(pred).tolist()) <= {0, 255}
+        valid = label != 255
+        inter += int(((pred == 0) & (label == 0) & valid).sum())
+        union += int((((pred == 0) | (label == 0)) & valid).sum())
+    assert float(found.group(1)) == pytest.approx(100 * inter / union, abs=0.006)

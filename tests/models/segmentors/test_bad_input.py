@@ -51,11 +51,24 @@ def test_all_ignore_label_map_gives_a_constant_loss_without_gradient():
 
 
 def test_more_classes_than_slots_keeps_the_largest():
+    """Seven classes present, four slots: the loss is given class 0 (the largest) and, of the
+    equal-area rest, the lowest ids 2, 3, 4, each with its own pixels as mask."""
     model = build_model(vocabulary=tuple(f'class {i}' for i in range(8)))  # N = 4 slots
     model.train()
     seg = torch.arange(8).repeat_interleave(8)[None].expand(64, -1).clone()  # 8 classes
-    seg[:, :16] = 0  # class 0 the largest
+    seg[:, :16] = 0  # class 0 the largest; class 1 gone
+    seen = {}
+    loss_forward = model.decode_head.loss_decode.forward
+
+    def spy(mask_logits, target_masks, valid, slot_embeds, labels, vocab_embeds):
+        seen.update(labels=labels, target_masks=target_masks)
+        return loss_forward(mask_logits, target_masks, valid, slot_embeds, labels, vocab_embeds)
+
+    model.decode_head.loss_decode.forward = spy
     losses = model.loss(torch.randn(1, 3, 64, 64), [labelled(seg, 'a.png')])
+    assert seen['labels'].tolist() == [[0, 2, 3, 4]]
+    for n, c in enumerate([0, 2, 3, 4]):
+        assert torch.equal(seen['target_masks'][0, n], seg == c)
     assert all(torch.isfinite(v) for v in losses.values())
 
 

@@ -23,6 +23,22 @@ def test_one_class_vocabulary_is_one_class_not_binary_segmentation():
     assert torch.equal(labels == 0, pred.seg_logits.data[0] >= 0.3)
 
 
+@pytest.mark.parametrize('threshold', [0.5, 0.25])
+def test_a_score_equal_to_the_threshold_is_labelled(threshold):
+    """"No label" strictly below ``mask_threshold``: a best score equal to it keeps its class,
+    the next float32 below it does not."""
+    model = build_model(test_vocabulary=VOCAB)
+    model.decode_head.mask_threshold = threshold
+    at = torch.tensor(threshold)
+    below = torch.nextafter(at, torch.tensor(0.0))
+    scores = torch.zeros(1, 3, 1, 3)
+    scores[0, 1, 0, 0] = at  # class 1 exactly at the threshold
+    scores[0, 2, 0, 1] = below  # class 2 a hair below it
+    scores[0, 0, 0, 2], scores[0, 2, 0, 2] = below, at  # the best of two decides
+    result = model.postprocess_result(scores, [sample(1, 3)])[0]
+    assert result.pred_sem_seg.data.tolist() == [[[1, 255, 2]]]
+
+
 def test_post_processing_removes_padding_undoes_flip_and_resizes():
     model = build_model(test_vocabulary=VOCAB)
     scores = torch.zeros(1, 3, 4, 6)

@@ -37,3 +37,11 @@ def test_ignore_index_equal_to_pad_label_never_matches():
 def test_ids_outside_the_vocabulary_are_named():
     with pytest.raises(ValueError, match=r'class ids \[7\] outside the vocabulary of 4'):
         coexistence_targets(torch.tensor([[[0, 7]]]), num_slots=3, num_classes=4)
+    with pytest.raises(ValueError, match=r'^b\.png holds class ids \[7\]'):
+        coexistence_targets(torch.tensor([[[0, 1]], [[0, 7]]]), num_slots=3, num_classes=4,
+                            names=['a.png', 'b.png'])
+
+
+def test_labels_are_long_whatever_the_label_maps_dtype():
+    labels, _ = coexistence_targets(SEG.to(torch.int32), num_slots=5, num_classes=4)
+    assert labels.dtype == torch.long and labels.tolist() == [[1, 2, 3, 0, 4]]

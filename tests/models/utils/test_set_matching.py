@@ -98,5 +98,114 @@ def test_bad_ids_and_shapes_are_named():
     with pytest.raises(ValueError, match=r'a\.png holds class ids \[1\]'):
         hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
                           names=['a.png'])
-    with pytest.raises(ValueError, match='disagree'):
+    with pytest.raises(ValueError, match=r'\(1, 2, 6\).*disagree \(expected \(B, N, H, W\), '
+                                         r'\(B, N, 3\), \(B, H, W\)\)'):
         hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
+
+
+# ------------------------------------------------ class ids that are not the columns' indices
+def stripes_of(ids, width: int = 2) -> torch.Tensor:
+    """A (1, len(ids) * width) label map of vertical stripes of the given class ids."""
+    return torch.tensor(ids).repeat_interleave(width)[None]
+
+
+def test_slots_get_class_ids_not_column_indices():
+    """Present classes 3, 7, 12 of a 15-class vocabulary: the matched slots are given those
+    ids (columns 0, 1, 2 of the cost matrix would be other classes)."""
+    seg = stripes_of([3, 7, 12])
+    order = [12, None, 3, 7]
+    labels, masks = hungarian_targets(perfect_logits(seg, order)[None], uniform_probs(4, 15),
+                                      seg, num_classes=15, name_weight=0.0)
+    assert labels.tolist() == [[12, 15, 3, 7]]
+    for n, c in enumerate(order):
+        assert torch.equal(masks[0, n], seg == c if c is not None else torch.zeros_like(seg))
+
+
+def test_more_classes_than_slots_with_sparse_ids():
+    seg = stripes_of([9, 2, 5, 0])
+    labels, masks = hungarian_targets(perfect_logits(seg, [5, 0])[None], uniform_probs(2, 10),
+                                      seg, num_classes=10)
+    assert labels.tolist() == [[5, 0]]
+    assert torch.equal(masks[0, 0], seg == 5) and torch.equal(masks[0, 1], seg == 0)
+
+
+# ------------------------------------------------------------- the total cost, by its value
+# Two slots, the classes 2 and 5 of a 6-class vocabulary and two ignored pixels whose logits
+# would change every mask cost if they were counted. Soft logits, so no cost saturates.
+COST_SEG = torch.tensor([[2, 2, 255, 5, 5, 255]])
+COST_LOGITS = torch.tensor([[[1.5, 0.5, 3.0, -1.0, -0.5, 2.0]],
+                            [[-1.0, 0.0, -2.0, 1.0, 2.0, 1.0]]])  # (2 slots, 1, 6)
+WEIGHTS = dict(bce_weight=1.5, dice_weight=2.0, name_weight=0.5)
+
+
+def hand_mask_cost(slot: int, cls: int) -> float:
+    """bce_weight * mean BCE + dice_weight * Dice over the valid pixels, from the formulas."""
+    terms, inter, total = [], 0.0, 0.0
+    for x, c in zip(COST_LOGITS[slot, 0].tolist(), COST_SEG[0].tolist()):
+        if c == 255:
+            continue
+        y, p = float(c == cls), 1 / (1 + math.exp(-x))
+        terms.append(-(y * math.log(p) + (1 - y) * math.log(1 - p)))
+        inter += y * p
+        total += y + p
+    return (WEIGHTS['bce_weight'] * sum(terms) / len(terms)
+            + WEIGHTS['dice_weight'] * (1 - 2 * inter / total))
+
+
+@pytest.mark.parametrize('weights', [WEIGHTS, None], ids=['weighted', 'default_weights'])
+@pytest.mark.parametrize('margin', [1e-3, -1e-3])
+def test_the_assignment_follows_the_weighted_total_cost(margin, weights, monkeypatch):
+    """The naming cost is set to outweigh the masks' preference by exactly ``-margin``: the
+    masks' assignment wins when the margin is positive, the names' when negative. A mask cost
+    counting ignored pixels or missing its Dice term, a naming cost read from other columns
+    than the present classes', or weights applied to the wrong term, move the decision."""
+    if weights is None:  # the defaults: every cost weighted 1
+        monkeypatch.setitem(WEIGHTS, 'bce_weight', 1.0)
+        monkeypatch.setitem(WEIGHTS, 'dice_weight', 1.0)
+        monkeypatch.setitem(WEIGHTS, 'name_weight', 1.0)
+    # Masks prefer slot 0 -> class 2, slot 1 -> class 5 by `prefer` (> 0).
+    prefer = (hand_mask_cost(0, 5) + hand_mask_cost(1, 2)
+              - hand_mask_cost(0, 2) - hand_mask_cost(1, 5))
+    assert prefer > 0.5
+    # Names prefer the swap: name_weight * 2 log(r / q) = prefer - margin.
+    r = 0.3
+    q = r * math.exp(-(prefer - margin) / (2 * WEIGHTS['name_weight']))
+    probs = torch.full((1, 2, 7), 0.05)  # columns 0 and 1 say nothing (equal for both slots)
+    probs[0, 0, 2], probs[0, 0, 5] = q, r
+    probs[0, 1, 2], probs[0, 1, 5] = r, q
+    labels, masks = hungarian_targets(COST_LOGITS[None], probs, COST_SEG[None], num_classes=6,
+                                      **(weights or {}))
+    expected = [2, 5] if margin > 0 else [5, 2]
+    assert labels.tolist() == [expected]
+    for n, c in enumerate(expected):
+        assert torch.equal(masks[0, n], COST_SEG == c)
+
+
+def test_pairwise_costs_of_two_slots_and_a_single_valid_pixel():
+    """Each slot's BCE is its own (two slots, so a sum over all slots would show), and one
+    valid pixel is a mean over one term."""
+    logits = torch.tensor([[[math.log(3.0), 7.0]], [[-math.log(3.0), -7.0]]])  # p 0.75, 0.25
+    gt = torch.tensor([[[True, False]]])
+    valid = torch.tensor([[True, False]])
+    bce, dice = pairwise_mask_costs(logits, gt, valid)
+    assert bce[:, 0].tolist() == pytest.approx([math.log(4 / 3), math.log(4)], rel=1e-6)
+    assert dice[:, 0].tolist() == pytest.approx([1 - 1.5 / 1.75, 1 - 0.5 / 1.25], rel=1e-6)
+
+
+def test_an_image_of_one_class_and_an_all_ignore_image_first():
+    """The all-ignore image gets no targets and the images after it still do; an image
+    holding a single class gives it to the best slot."""
+    seg = torch.stack([torch.full((1, 4), 255), torch.full((1, 4), 1), stripes(2)])
+    logits = torch.stack([perfect_logits(stripes(2), [None, 0]), perfect_logits(seg[1], [1, None]),
+                          perfect_logits(stripes(2), [1, 0])])
+    labels, masks = hungarian_targets(logits, uniform_probs(2, 2).expand(3, -1, -1), seg,
+                                      num_classes=2)
+    assert labels.tolist() == [[2, 2], [1, 2], [1, 0]]
+    assert masks[1, 0].all() and not masks[1, 1].any() and not masks[0].any()
+
+
+def test_labels_are_long_whatever_the_label_maps_dtype():
+    seg = stripes(2).to(torch.int32)
+    labels, _ = hungarian_targets(perfect_logits(seg, [1, 0])[None], uniform_probs(2, 2), seg,
+                                  num_classes=2)
+    assert labels.dtype == torch.long and labels.tolist() == [[1, 0]]
