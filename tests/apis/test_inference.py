@@ -39,7 +39,7 @@ def test_segment_path_and_array(in_workspace):
     assert by_path.image_scores().shape == (len(WORDS), height, width)
     assert by_path.names == WORDS
     assert (by_path.label_map == by_array.label_map).all()
-    scores = by_path.scores
+    scores = by_path.image_scores()  # (K, H, W) at the image size
     expected = np.where(scores.max(axis=0) >= 0.3, scores.argmax(axis=0), by_path.no_label)
     np.testing.assert_array_equal(by_path.label_map, expected)
     shares = {WORDS[i]: float((expected == i).mean()) for i in range(len(WORDS))
