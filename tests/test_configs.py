@@ -121,6 +121,18 @@ def test_config_piece_builds_what_it_defines(path):
         authors = FiLMCLIPSegHead(**args, **cfg.authors_decode_head)
         assert authors.state_dict().keys() == FiLMCLIPSegHead(**args).state_dict().keys()
         assert authors.inference_rule == 'authors' and authors.film_layers == (0, 1, 2)
+    elif name == 'uint16_maps.py':
+        # The 16-bit ignore index is the same on the loader, the padding and the head.
+        assert TRANSFORMS.get(cfg.test_annotations['type']) is not None
+        assert cfg.test_annotations['ignore_index'] == 65535
+        assert cfg.uint16_ignore['data_preprocessor']['seg_pad_val'] == 65535
+        assert cfg.uint16_ignore['decode_head']['ignore_index'] == 65535
+    elif name == 'coseg_test-224.py':
+        # The paper's test size around any annotation loader: load, fit 896 x 224, pack.
+        steps = [*cfg.test_head, *cfg.test_tail]
+        assert [step['type'] for step in steps] == ['LoadImageFromFile', 'Resize', 'PackSegInputs']
+        assert all(TRANSFORMS.get(step['type']) is not None for step in steps)
+        assert cfg.test_head[1]['scale'] == (896, 224) and cfg.test_head[1]['keep_ratio']
     elif kind == 'datasets':
         assert cfg.test_dataloader
         for split in SPLITS:
