@@ -153,3 +153,32 @@ def tiny_clip_images(batch: int, *, size: Optional[int] = None, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     size = size or TINY_VISION['image_size']
     return torch.randn(batch, 3, size, size, generator=g)
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY_CONFIG = os.path.join(REPO, 'configs', 'tiny', 'coseg_prefix_tiny_cocostuff.py')
+
+
+def save_tiny_checkpoint(root: str, path: str, *, config: str = TINY_CONFIG,
+                         meta: Optional[dict] = None) -> str:
+    """Tiny assets under ``root/data/tiny`` and a checkpoint of a randomly initialised (seed 0)
+    model of ``config`` at ``root/path``, saved as tools/train.py saves one; returns its path.
+
+    The model is built from mmseg's registries: call it with ``coseg_mmseg`` imported and
+    mmseg's default scope set.
+    """
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+
+    make_tiny_assets(os.path.join(root, 'data', 'tiny'))
+    cwd = os.getcwd()
+    os.chdir(root)  # the tiny configs name their weights relative to the working directory
+    try:
+        torch.manual_seed(0)
+        model = MODELS.build(Config.fromfile(config).model)
+        model.init_weights()
+        torch.save(dict(state_dict=model.state_dict(), meta=meta or {}), path)
+    finally:
+        os.chdir(cwd)
+    return os.path.join(root, path)

@@ -30,28 +30,16 @@ def tiny_world() -> Path:
     per process)."""
     global _world
     if _world is None:
-        import torch
-        from mmengine.config import Config
+        from mmengine.logging import MMLogger
         from mmengine.registry import init_default_scope
-        from mmseg.registry import MODELS
 
         import coseg_mmseg  # noqa: F401  (registers the components)
-        from coseg_tools.generators import make_tiny_assets
-        from mmengine.logging import MMLogger
+        from coseg_tools.generators import save_tiny_checkpoint
         init_default_scope('mmseg')
         MMLogger.get_instance('mmengine', log_level='WARNING')  # no per-weight init log
         root = Path(tempfile.mkdtemp(prefix='coseg-hostile-'))
-        make_tiny_assets(str(root / 'data' / 'tiny'))
-        cwd = os.getcwd()
-        os.chdir(root)  # the tiny config names data/tiny relative to the working directory
-        try:
-            torch.manual_seed(0)
-            model = MODELS.build(Config.fromfile(str(TINY_CONFIG)).model)
-            model.init_weights()
-            torch.save(dict(state_dict=model.state_dict(),
-                            meta=dict(dataset_meta=dict(classes=CLASSES))), root / 'model.pth')
-        finally:
-            os.chdir(cwd)
+        save_tiny_checkpoint(str(root), 'model.pth', config=str(TINY_CONFIG),
+                             meta=dict(dataset_meta=dict(classes=CLASSES)))
         _world = root
     return _world
 

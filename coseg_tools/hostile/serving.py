@@ -26,16 +26,9 @@ import time
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import Callable, List, NamedTuple, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
-try:
-    from . import Case
-except ImportError:  # the sweep's package (coseg_tools/hostile/__init__.py) not merged yet
-
-    class Case(NamedTuple):  # type: ignore[no-redef]
-        """One hostile input: its name, and run(scratch) -> (handled, detail)."""
-        name: str
-        run: Callable[[Path], Tuple[bool, str]]
+from . import Case
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = REPO / 'configs' / 'tiny' / 'coseg_prefix_tiny_cocostuff.py'
@@ -52,43 +45,28 @@ def _env() -> dict:
     return env
 
 
-def _make_tiny_assets(folder: str) -> dict:
-    from coseg_tools.generators import make_tiny_assets
-    return make_tiny_assets(folder)
-
-
 def tiny_world() -> Path:
     """A folder with ``data/tiny``, ``tiny.pth`` (a random tiny CoSeg, seed 0) and a secrets
     file ``secrets.txt`` (its lines, one of them twice, must never reach a visitor)."""
     global _world
     if _world is None:
-        import torch
-        from mmengine.config import Config
         from mmengine.logging import MMLogger
         from mmengine.registry import init_default_scope
-        from mmseg.registry import MODELS
 
         import coseg_mmseg  # noqa: F401  (registers the components)
+        from coseg_tools.generators import save_tiny_checkpoint
         init_default_scope('mmseg')
         MMLogger.get_instance('mmengine').setLevel(logging.WARNING)  # no per-weight init log
         root = Path(tempfile.mkdtemp(prefix='coseg-hostile-serving-'))
-        _make_tiny_assets(str(root / 'data' / 'tiny'))
-        cwd = os.getcwd()
-        os.chdir(root)  # the tiny config names data/tiny relative to the working directory
-        try:
-            torch.manual_seed(0)
-            model = MODELS.build(Config.fromfile(str(TINY_CONFIG)).model)
-            model.init_weights()
-            torch.save(dict(state_dict=model.state_dict(), meta={}), root / 'tiny.pth')
-        finally:
-            os.chdir(cwd)
+        save_tiny_checkpoint(str(root), 'tiny.pth', config=str(TINY_CONFIG))
         (root / 'secrets.txt').write_text(f'{SECRET}\n{SECRET}-2\n{SECRET}\n')
         _world = root
     return _world
 
 
 def _image(root: Path) -> str:
-    return str(root / _make_tiny_assets(str(root / 'data' / 'tiny'))['demo_image'])
+    from coseg_tools.generators import make_tiny_assets
+    return str(root / make_tiny_assets(str(root / 'data' / 'tiny'))['demo_image'])
 
 
 # ------------------------------------------------------------------------- the web demo
