@@ -27,7 +27,6 @@ set-matching rows, then the rest. ``--reuse`` keeps what an earlier call trained
 under the same ROOT, so a later call with more seeds or rows adds to the same table.
 """
 import argparse
-import glob
 import json
 import math
 import os
@@ -35,7 +34,9 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence
+
+from coseg_tools.benchmarking import read_test_metrics
 
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # train.py, test.py
 REPO = os.path.dirname(TOOLS)
@@ -94,19 +95,6 @@ def run(cmd: List[str], cwd: str, log: str) -> float:
             tail = f.read()[-3000:]
         raise RuntimeError(f'{" ".join(cmd)} failed (exit {code}); see {log}:\n{tail}')
     return time.perf_counter() - start
-
-
-def read_test_metrics(work_dir: str) -> Optional[Dict[str, float]]:
-    """The metrics mmengine's LoggerHook wrote after the newest test run under ``work_dir``
-    (``<timestamp>/<timestamp>.json``); None when there is none."""
-    files = sorted(glob.glob(os.path.join(work_dir, '*', '*.json')))
-    files = [f for f in files
-             if os.path.basename(f)[:-5] == os.path.basename(os.path.dirname(f))]
-    if not files:
-        return None
-    with open(files[-1]) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
-    return {k: float(v) for k, v in lines[-1].items() if isinstance(v, (int, float))}
 
 
 def tool(name: str) -> str:
