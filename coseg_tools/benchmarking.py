@@ -211,15 +211,26 @@ def build_training(cfg, device: str):
         (model in train mode on ``device``, optimizer wrapper).
     """
     from mmengine.optim import build_optim_wrapper
-    from mmseg.registry import MODELS
     if cfg.get('env_cfg', {}).get('cudnn_benchmark'):
         torch.backends.cudnn.benchmark = True
+    model = build_model(cfg, device).train()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def build_model(cfg, device: str = 'cpu') -> torch.nn.Module:
+    """The model of ``cfg`` (``cfg.model`` through mmseg's ``MODELS``) with random weights, on
+    ``device``.
+
+    ``init_weights`` is not called: the compute is the same, and no weights need downloading.
+    The CLIP text encoder's disk cache is switched off (no embeddings of random weights on the
+    disk).
+    """
+    from mmseg.registry import MODELS
     model_cfg = cfg.model.copy()
     text_encoder = model_cfg.get('text_encoder')
     if text_encoder is not None and text_encoder.get('type') == 'FrozenCLIPTextEncoder':
-        text_encoder['disk_cache'] = False  # no embeddings of random weights on the disk
-    model = MODELS.build(model_cfg).to(device).train()
-    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+        text_encoder['disk_cache'] = False
+    return MODELS.build(model_cfg).to(device)
 
 
 def compile_train_step(model: torch.nn.Module, compile_cfg) -> None:

@@ -14,20 +14,14 @@ no ``--config`` the no-training baseline (pretrained CLIP + CLIPSeg) is used. Ne
 """
 import argparse
 import os
-import sys
 
 from coseg_mmseg.apis import init_model, parse_vocabulary
 from coseg_mmseg.datasets.vocabularies import VOCABULARIES
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, '..', 'configs', 'coseg', 'zero-shot',
                               'coseg_no-train_voc20.py')
-
-
-def fail(message: str) -> None:
-    """Stop with one line on stderr and exit status 2 (a usage error)."""
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(2)
 
 
 def main() -> None:
@@ -41,14 +35,15 @@ def main() -> None:
                         help='address to serve on (0.0.0.0 exposes it to the network)')
     parser.add_argument('--port', type=int, default=7860)
     parser.add_argument('--device', default='cpu')
+    add_debug_argument(parser)
     args = parser.parse_args()
     try:
         import gradio  # noqa: F401
     except ImportError:
-        fail('the web demo needs gradio: pip install -r requirements/optional.txt')
+        raise UserError('the web demo needs gradio: pip install -r requirements/optional.txt')
     for path in args.examples:
         if not os.path.isfile(path):
-            fail(f'example image {path!r} does not exist')
+            raise UserError(f'example image {path!r} does not exist')
     vocabulary = ''
     if args.vocab:  # the operator's own words or file: shown in the page's box as words
         try:
@@ -56,7 +51,7 @@ def main() -> None:
             vocabulary = args.vocab.strip() if args.vocab.strip() in VOCABULARIES else ', '.join(
                 names)
         except (ValueError, TypeError, FileNotFoundError) as error:
-            fail(f'--vocab {args.vocab!r}: {error}')
+            raise UserError(f'--vocab {args.vocab!r}: {error}') from error
     from coseg_mmseg.visualization.web_app import build_app, launch
     model = init_model(args.config, args.checkpoint, device=args.device)
     app = build_app(model, examples=args.examples, vocabulary=vocabulary,
@@ -65,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -27,11 +27,12 @@ from mmengine.logging import print_log
 
 import coseg_mmseg  # noqa: F401  (registers the components)
 from coseg_mmseg.utils import write_atomically
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 from coseg_tools.cpu_heap import retain_freed_memory
 from coseg_tools.data_check import check_data_roots
 from coseg_tools.dist import finish_distributed, prepare_distributed
 from coseg_tools.evaluation import as_test_config, run_test
-from coseg_tools.tool_config import load_tool_config
+from coseg_tools.tool_config import load_config, load_tool_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS = {'prefix': 'CoSeg-Prefix', 'xatten': 'CoSeg-Xatten', 'no-train': 'CoSeg no-training'}
@@ -92,6 +93,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                         help='pytorch: one process per GPU (or CPU) under torchrun')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if args.checkpoint in ('none', 'None'):
@@ -117,7 +119,8 @@ def replace_model(cfg: Config, model_cfg: Config) -> None:
     """Put ``model_cfg.model`` in place of ``cfg.model``, keeping the benchmark's own keys; the
     baseline's ``CLIPRankView`` follows the new model's ``rank_size``."""
     if 'model' not in model_cfg:
-        raise KeyError(f'--model-config {model_cfg.filename} defines no model')
+        raise UserError(f'--model-config {model_cfg.filename!r} defines no model: give a '
+                        f'config with a model dict (e.g. a training config)')
     kept = {f'model.{k}': _get(cfg.model, k) for k in BENCHMARK_MODEL_KEYS}
     cfg.model = copy.deepcopy(model_cfg.model)
     cfg.merge_from_dict({k: v for k, v in kept.items() if v is not None})
@@ -141,7 +144,7 @@ def benchmark_config(args: argparse.Namespace, bench: Benchmark,
         dataset = cfg.test_dataloader.dataset
         relative = osp.relpath(dataset.data_root, 'data')
         if relative.startswith('..'):
-            raise ValueError(f'{path}: test_dataloader.dataset.data_root={dataset.data_root!r} '
+            raise UserError(f'{path}: test_dataloader.dataset.data_root={dataset.data_root!r} '
                              f'is not under data/; set it with --cfg-options instead of '
                              f'--data-root')
         dataset.data_root = osp.join(args.data_root, relative)
@@ -175,7 +178,7 @@ def markdown_table(model: str, checkpoint: Optional[str], results: Dict[str, dic
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     rank = int(os.environ.get('RANK', 0)) if args.launcher != 'none' else 0
-    model_cfg = Config.fromfile(args.model_config) if args.model_config else None
+    model_cfg = load_config(args.model_config) if args.model_config else None
     if not torch.cuda.is_available():
         retain_freed_memory()  # on CPU, steps reuse each other's pages (coseg_tools/cpu_heap.py)
     results: Dict[str, dict] = {}
@@ -223,4 +226,4 @@ def write_results(args: argparse.Namespace, results: Dict[str, dict]) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -8,8 +8,9 @@ import numpy as np
 COCO_THINGS = 80  # COCO-Stuff-164k trainIds 0..79 are the thing classes
 
 
-def _run(fn: Callable, jobs: Sequence[Tuple], nproc: int, desc: str) -> List:
-    """Map ``fn`` over ``jobs`` (in ``nproc`` processes) with a progress bar."""
+def run_jobs(fn: Callable, jobs: Sequence[Tuple], nproc: int, desc: str) -> List:
+    """Map ``fn`` over ``jobs`` (in ``nproc`` processes) with a progress bar; the results in
+    the jobs' order."""
     from tqdm import tqdm
     if nproc > 1:
         with Pool(nproc) as pool:
@@ -17,7 +18,12 @@ def _run(fn: Callable, jobs: Sequence[Tuple], nproc: int, desc: str) -> List:
     return [fn(job) for job in tqdm(jobs, desc=desc)]
 
 
-def _write_png(path: str, label: np.ndarray) -> None:
+def write_label_png(path: str, label: np.ndarray) -> None:
+    """Write ``label`` (H, W), uint8 or uint16, as a PNG at ``path`` (its folder made).
+
+    Raises:
+        OSError: The file could not be written.
+    """
     import cv2
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if not cv2.imwrite(path, label):
@@ -36,7 +42,7 @@ def convert_pc459_one(job: Tuple[str, str]) -> None:
     if label.max() >= 459:
         raise ValueError(f'{mat_path}: LabelMap holds id {label.max() + 1} > 459')
     label[label < 0] = 65535
-    _write_png(out_path, label.astype(np.uint16))
+    write_label_png(out_path, label.astype(np.uint16))
 
 
 def convert_pascal_context_459(mat_dir: str, split_file: str, out_dir: str, *,
@@ -57,7 +63,7 @@ def convert_pascal_context_459(mat_dir: str, split_file: str, out_dir: str, *,
         if not os.path.isfile(mat):
             raise FileNotFoundError(f'{mat} (listed in {split_file}) does not exist')
         jobs.append((mat, os.path.join(out_dir, image_id + '.png')))
-    _run(convert_pc459_one, jobs, nproc, 'Pascal Context 459')
+    run_jobs(convert_pc459_one, jobs, nproc, 'Pascal Context 459')
     return len(jobs)
 
 
@@ -69,7 +75,7 @@ def convert_coco_object_one(job: Tuple[str, str]) -> None:
     if label is None or label.ndim != 2:
         raise ValueError(f'{src}: not a single-channel label map')
     out = np.where(label < COCO_THINGS, label.astype(np.int64) + 1, 0).astype(np.uint8)
-    _write_png(dst, out)
+    write_label_png(dst, out)
 
 
 def convert_coco_object(stuff_ann_dir: str, out_dir: str, *, nproc: int = 1) -> int:
@@ -81,5 +87,5 @@ def convert_coco_object(stuff_ann_dir: str, out_dir: str, *, nproc: int = 1) -> 
     jobs = [(os.path.join(stuff_ann_dir, n),
              os.path.join(out_dir, n.replace('_labelTrainIds.png', '_objectTrainIds.png')))
             for n in names]
-    _run(convert_coco_object_one, jobs, nproc, 'COCO-Object')
+    run_jobs(convert_coco_object_one, jobs, nproc, 'COCO-Object')
     return len(jobs)

@@ -6,6 +6,7 @@ import os
 import pytest
 import torch
 
+from coseg_mmseg.utils.errors import UserError
 from tests.helpers import REPO, run_tool
 
 pytestmark = pytest.mark.slow  # starts the tools in subprocesses
@@ -51,5 +52,5 @@ def test_random_transform_is_refused_by_name(tmp_path):
         "    dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),\n"
         "    dict(type='RandomFlip', prob=0.5), dict(type='PackSegInputs')]))\n")
     converter = load_tool('dataset_converters/preresize_coco_stuff.py', 'preresize')
-    with pytest.raises(ValueError, match=r"transform 'RandomFlip' is not deterministic"):
+    with pytest.raises(UserError, match=r"transform 'RandomFlip' is not deterministic"):
         converter.convert(str(config), str(tmp_path / 'out'), src=str(tmp_path))

@@ -10,12 +10,13 @@ import argparse
 import io
 
 import torch
-from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import coseg_mmseg  # noqa: F401
+from coseg_tools.cli import add_debug_argument, run_tool
+from coseg_tools.tool_config import load_config
 
 
 def serialized_mb(obj) -> float:
@@ -27,8 +28,9 @@ def serialized_mb(obj) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
+    add_debug_argument(parser)
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     init_default_scope('mmseg')
     sizes = {}
     for copy in (False, True):
@@ -53,4 +55,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -8,13 +8,15 @@ Usage:
 """
 import argparse
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 import coseg_mmseg  # noqa: F401  (registers datasets and transforms)
 from coseg_tools.class_counts import classes_per_image, suggest_k
+from coseg_tools.cli import add_debug_argument, run_tool
 from coseg_tools.data_check import check_data_roots
+from coseg_tools.tool_config import check_cfg_options, load_config
 
 
 def plot(counts, stats: dict, title: str, path: str) -> None:
@@ -41,9 +43,11 @@ def main() -> None:
     parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
     parser.add_argument('--out', default='class_counts.png', help='figure path')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
+        check_cfg_options(cfg, args.cfg_options, args.config)
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     loader = f'{args.split}_dataloader'
@@ -58,4 +62,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

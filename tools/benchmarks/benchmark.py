@@ -37,36 +37,39 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from typing import Optional
 
 import torch
-from mmengine.config import ConfigDict, DictAction
+from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
-from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.datasets.vocabularies import COCO_STUFF, PASCAL_CONTEXT_459
-from coseg_tools.benchmarking import (ThroughputRow, build_training, count_flops, load_config,
-                                      matmul_flops_per_s, once, peak_rss_mb, segmentation_batch,
-                                      throughput_lines, throughput_table, time_train_steps, timed,
-                                      timed_pair)
+from coseg_tools.benchmarking import (ThroughputRow, build_model, build_training, count_flops,
+                                      load_config, matmul_flops_per_s, once, peak_rss_mb,
+                                      segmentation_batch, throughput_lines, throughput_table,
+                                      time_train_steps, timed, timed_pair)
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 from coseg_tools.cpu_heap import retain_freed_memory
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-VIT_B16 = dict(type='FrozenCLIPBackbone', out_indices=(3, 6, 9))
+# The paper's configs (ViT-B/16, N = 20, decoder width 128): every CoSeg timed here is theirs.
+PAPER_CONFIGS = {neck: f'configs/coseg/coseg_{neck}_cocostuff.py' for neck in ('prefix', 'xatten')}
 
 
-def coseg(mode: str, num_slots: int = 20, feature_cache=None) -> torch.nn.Module:
-    """CoSeg at the paper's sizes, random weights."""
-    neck = dict(type='CoexistenceNeck', mode=mode, num_slots=num_slots)
-    return MODELS.build(dict(
-        type='CoSeg', backbone=VIT_B16, text_encoder=dict(type='FrozenCLIPTextEncoder',
-                                                          disk_cache=False),
-        neck=neck, decode_head=dict(type='FiLMCLIPSegHead', channels=128),
-        vocabulary=COCO_STUFF, test_vocabulary=COCO_STUFF, feature_cache=feature_cache,
-        data_preprocessor=dict(type='SegDataPreProcessor'), test_cfg=ConfigDict(mode='whole')))
+def coseg(mode: str, num_slots: Optional[int] = None,
+          feature_cache: Optional[dict] = None) -> torch.nn.Module:
+    """CoSeg as the paper's config of neck ``mode`` builds it (``PAPER_CONFIGS``), random
+    weights; ``num_slots`` and ``feature_cache`` replace the config's."""
+    options = {}
+    if num_slots is not None:
+        options['model.neck.num_slots'] = num_slots
+    if feature_cache is not None:
+        options['model.feature_cache'] = feature_cache
+    return build_model(load_config(os.path.join(REPO, PAPER_CONFIGS[mode]), options))
 
 
 def samples(batch: int, size: int, device: str, *, labels: bool = True):
@@ -333,7 +336,10 @@ def main() -> None:
                        help='side of the square matmul measured as the chip\'s rate (default: '
                             '8192 in bf16 on CUDA, none on CPU)')
     parser.add_argument('--memory-only', choices=['train', 'infer'], help=argparse.SUPPRESS)
+    add_debug_argument(parser)
     args = parser.parse_args()
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise UserError("--device 'cuda': no CUDA device is visible here; run with --device cpu")
     # What tools/train.py and tools/test.py do on CPU; both sides of every ratio run with it.
     retained = args.device == 'cpu' and retain_freed_memory()
     register_all_modules(init_default_scope=True)
@@ -368,4 +374,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -41,6 +41,7 @@ import torch
 
 import coseg_mmseg  # noqa: F401  (registers the components)
 from coseg_tools.benchmarking import cpu_model, feed_verdict, load_config
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 from coseg_tools.generators import write_coco_stuff_split
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -171,7 +172,17 @@ def main() -> None:
     parser.add_argument('--loader-workers', type=int, nargs='*', default=[])
     parser.add_argument('--loader-batches', type=int, default=40)
     parser.add_argument('--no-feature-cache', action='store_true')
+    add_debug_argument(parser)
     args = parser.parse_args()
+    for flag, value in (('--config', args.config),
+                        ('--preresized-config', args.preresized_config)):
+        path = value if osp.isabs(value) else osp.join(REPO, value)
+        if not osp.isfile(path):
+            raise UserError(f'{flag} {value!r}: no such config ({path}); relative paths are '
+                            f'read from the repository root')
+    if args.images < 1 or args.repeats < 1:
+        raise UserError(f'--images {args.images}, --repeats {args.repeats}: each must be at '
+                        f'least 1')
     cv2.setNumThreads(0)  # as mmengine's Runner sets it before forking workers
     torch.set_num_threads(1)  # as torch's DataLoader sets it in each worker
     print(f'cpu: {cpu_model()} ({os.cpu_count()} logical cores here)')
@@ -217,4 +228,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

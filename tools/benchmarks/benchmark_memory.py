@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = os.path.join(REPO, 'configs', 'tiny', 'coseg_prefix_tiny_cocostuff.py')
 
@@ -135,7 +137,13 @@ def main() -> None:
     parser.add_argument('--upload-words', type=int, default=12, help='web: class names')
     parser.add_argument('--before-uploads', type=int, nargs='*', default=[4000],
                         help='web sides also measured on --before (the old code has no limit)')
+    add_debug_argument(parser)
     args = parser.parse_args()
+    if args.before and subprocess.run(
+            ['git', '-C', REPO, 'rev-parse', '--verify', '--quiet', args.before + '^{commit}'],
+            stdout=subprocess.DEVNULL).returncode:
+        raise UserError(f'--before {args.before!r} is not a commit of {REPO}: give a hash or '
+                        f'branch name that `git log` shows')
     with tempfile.TemporaryDirectory() as workspace:
         make_workspace(workspace)
         trees = [('after', REPO)]
@@ -161,4 +169,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -30,6 +30,7 @@ from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPVisionC
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.models.clip import convert_hf_clip, load_submodule_weights
 from coseg_tools.benchmarking import count_flops, once
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 from coseg_tools.cpu_heap import retain_freed_memory
 
 VOCABULARY = [f'class {i}' for i in range(171)]
@@ -66,7 +67,13 @@ def main() -> None:
     parser.add_argument('--images', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    add_debug_argument(parser)
     args = parser.parse_args()
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise UserError("--device 'cuda': no CUDA device is visible here; run with --device cpu")
+    if args.k < 1 or args.images < 1 or args.repeats < 1:
+        raise UserError(f'--k {args.k}, --images {args.images}, --repeats {args.repeats}: each '
+                        f'must be at least 1')
     device = args.device
     retained = device == 'cpu' and retain_freed_memory()  # as tools/test.py does on CPU
     register_all_modules(init_default_scope=True)
@@ -127,4 +134,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

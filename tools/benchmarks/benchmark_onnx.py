@@ -22,30 +22,25 @@ import time
 
 import numpy as np
 import torch
-from mmengine.config import ConfigDict
-from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 import coseg_mmseg  # noqa: F401
 from coseg_mmseg.deploy import CoSegScoresGraph, export_onnx
-from coseg_tools.benchmarking import cpu_model
+from coseg_tools.benchmarking import build_model, cpu_model, load_config
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 from coseg_tools.cpu_heap import retain_freed_memory
 
-CLIP_MEAN = [122.7709383, 116.7460125, 104.09373615]
-CLIP_STD = [68.5005327, 66.6321579, 70.32316305]
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The paper's configs (ViT-B/16, N = 20, decoder width 128): the models exported here.
+PAPER_CONFIGS = {neck: f'configs/coseg/coseg_{neck}_cocostuff.py' for neck in ('prefix', 'xatten')}
+PATCH = 16  # ViT-B/16: the input sizes the graph takes are multiples of it
 NUM_CLASSES = 171
 
 
 def coseg(mode: str) -> torch.nn.Module:
-    """CoSeg at the paper's sizes (ViT-B/16, N = 20, decoder width 128), random weights."""
-    return MODELS.build(dict(
-        type='CoSeg', backbone=dict(type='FrozenCLIPBackbone', out_indices=(3, 6, 9)),
-        text_encoder=dict(type='FrozenCLIPTextEncoder', disk_cache=False),
-        neck=dict(type='CoexistenceNeck', mode=mode, num_slots=20),
-        decode_head=dict(type='FiLMCLIPSegHead', channels=128),
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=CLIP_MEAN, std=CLIP_STD,
-                               bgr_to_rgb=True),
-        test_cfg=ConfigDict(mode='whole'))).eval()
+    """CoSeg as the paper's config of neck ``mode`` builds it (``PAPER_CONFIGS``), random
+    weights, in eval mode."""
+    return build_model(load_config(os.path.join(REPO, PAPER_CONFIGS[mode]))).eval()
 
 
 def once(fn) -> float:
@@ -61,8 +56,17 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=os.cpu_count())
     parser.add_argument('--modes', nargs='+', default=['prefix', 'xatten'],
                         choices=['prefix', 'xatten'])
+    add_debug_argument(parser)
     args = parser.parse_args()
-    import onnxruntime as ort
+    bad = [size for size in args.sizes if size < PATCH or size % PATCH]
+    if bad:
+        raise UserError(f'--sizes {" ".join(map(str, bad))}: each size must be a positive '
+                        f'multiple of the patch size ({PATCH} px)')
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise UserError('this benchmark needs onnxruntime: pip install -r '
+                        'requirements/optional.txt') from exc
     register_all_modules(init_default_scope=True)
     retained = retain_freed_memory()
     torch.set_num_threads(args.threads)
@@ -112,4 +116,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -19,8 +19,9 @@ from typing import List, Tuple
 import numpy as np
 
 from coseg_mmseg.datasets.ade20k_847 import ADE20K_847_FULL_IDS
-from coseg_mmseg.datasets.converters import _run, _write_png
+from coseg_mmseg.datasets.converters import run_jobs, write_label_png
 from coseg_mmseg.utils.torch_load import load_plain_pickle
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
 
 MAX_SHORT_SIDE = 512
 IGNORE = 65535
@@ -48,20 +49,21 @@ def validation_images(root: str) -> List[str]:
         try:
             index = load_plain_pickle(f)  # data only: a pickle can run code
         except (pickle.UnpicklingError, EOFError) as exc:
-            raise ValueError(f'{index_path} cannot be read as the ADE20K index ({exc}); '
+            raise UserError(f'{index_path} cannot be read as the ADE20K index ({exc}); '
                              f'extract it again from the release') from exc
     if not isinstance(index, dict) or not {'folder', 'filename'} <= set(index):
-        raise KeyError(f'{index_path}: expected a dict with "folder" and "filename" lists')
+        raise UserError(f'{index_path}: expected a dict with "folder" and "filename" lists; '
+                        f'extract it again from the release')
     paths = []
     for folder, filename in zip(index['folder'], index['filename']):
         parts = folder.replace('\\', '/').split('/')
         if 'validation' not in parts:
             continue
         if 'images' not in parts:
-            raise ValueError(f'{index_path}: folder {folder!r} has no "images" part')
+            raise UserError(f'{index_path}: folder {folder!r} has no "images" part')
         paths.append(os.path.join(root, *parts[parts.index('images'):], filename))
     if not paths:
-        raise ValueError(f'{index_path} lists no validation image')
+        raise UserError(f'{index_path} lists no validation image')
     return paths
 
 
@@ -80,8 +82,8 @@ def convert_one(job: Tuple[str, str, str]) -> None:
     if image is None:
         raise FileNotFoundError(f'{image_path} is missing or unreadable')
     if image.shape[:2] != label.shape:
-        raise ValueError(f'{image_path} is {image.shape[:2]} pixels but its {seg_path} is '
-                         f'{label.shape}')
+        raise UserError(f'{image_path} is {image.shape[:2]} pixels but its {seg_path} is '
+                        f'{label.shape}; extract the release again')
     height, width = label.shape
     scale = MAX_SHORT_SIDE / min(height, width)
     os.makedirs(os.path.dirname(out_image), exist_ok=True)
@@ -92,7 +94,7 @@ def convert_one(job: Tuple[str, str, str]) -> None:
         if not cv2.imwrite(out_image, cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)):
             raise OSError(f'could not write {out_image}')
         label = cv2.resize(label, size, interpolation=cv2.INTER_NEAREST)
-    _write_png(out_label, label)
+    write_label_png(out_label, label)
 
 
 def convert_ade20k_847(root: str, out_dir: str, *, nproc: int = 1) -> int:
@@ -106,7 +108,7 @@ def convert_ade20k_847(root: str, out_dir: str, *, nproc: int = 1) -> int:
         stem = os.path.splitext(os.path.basename(path))[0]
         jobs.append((path, os.path.join(out_dir, 'images', 'validation', stem + '.jpg'),
                      os.path.join(out_dir, 'annotations', 'validation', stem + '.png')))
-    _run(convert_one, jobs, nproc, 'ADE20K-847')
+    run_jobs(convert_one, jobs, nproc, 'ADE20K-847')
     return len(jobs)
 
 
@@ -116,10 +118,11 @@ def main() -> None:
     parser.add_argument('--out', default='data/ade/ADE20K_847',
                         help='output folder (default: data/ade/ADE20K_847, the configs\' root)')
     parser.add_argument('--nproc', type=int, default=1)
+    add_debug_argument(parser)
     args = parser.parse_args()
     count = convert_ade20k_847(args.root, args.out, nproc=args.nproc)
     print(f'wrote {count} images and label maps to {args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -23,6 +23,8 @@ from typing import List, Optional, Tuple
 import cv2
 
 import coseg_mmseg  # noqa: F401  (registers the components)
+from coseg_tools.cli import UserError, add_debug_argument, run_tool
+from coseg_tools.tool_config import load_config
 
 # Transforms whose output depends on their input alone.
 DETERMINISTIC = ('LoadImageFromFile', 'LoadAnnotations', 'ResizeShortestEdge', 'Resize',
@@ -38,20 +40,19 @@ def deterministic_part(pipeline: List[dict], config: str) -> List[dict]:
         if name == PACK:
             return part
         if name not in DETERMINISTIC or (name == 'Resize' and transform.get('scale') is None):
-            raise ValueError(
+            raise UserError(
                 f'{config}: train pipeline transform {name!r} is not deterministic (or not '
                 f'known to be: {", ".join(DETERMINISTIC)}); pre-resizing would freeze one '
                 f'random draw for every epoch. Remove it, or train on the original data')
         part.append(transform)
-    raise ValueError(f'{config}: train pipeline has no {PACK!r}; nothing to stop before')
+    raise UserError(f'{config}: train pipeline has no {PACK!r}; nothing to stop before')
 
 
 def build_dataset(config: str, src: Optional[str]):
     """CONFIG's training dataset with its pipeline cut before ``PackSegInputs``."""
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
-    cfg = Config.fromfile(config)
+    cfg = load_config(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset_cfg = cfg.train_dataloader.dataset.copy()
     if src is not None:
@@ -60,7 +61,7 @@ def build_dataset(config: str, src: Optional[str]):
     dataset_cfg['lazy_init'] = False
     dataset = DATASETS.build(dataset_cfg)
     if dataset.label_map:
-        raise ValueError(f'{config}: the dataset remaps label ids (metainfo '
+        raise UserError(f'{config}: the dataset remaps label ids (metainfo '
                          f'{dataset_cfg.get("metainfo")}); pre-resize with the full class list, '
                          f'the remapping runs at load')
     return dataset
@@ -106,7 +107,7 @@ def convert(config: str, out_root: str, *, src: Optional[str] = None, nproc: int
     """Pre-resize CONFIG's training set into ``out_root``; returns the number written."""
     dataset = build_dataset(config, src)
     if osp.abspath(out_root) == osp.abspath(dataset.data_root):
-        raise ValueError(f'--out {out_root} is the source data_root: write elsewhere')
+        raise UserError(f'--out {out_root!r} is the source data_root: write elsewhere')
     jobs = [(i, out_root) for i in range(len(dataset))]
     if nproc <= 1:
         global _DATASET
@@ -122,10 +123,11 @@ def main() -> None:
     parser.add_argument('--out', required=True, help='new data root, e.g. data/coco_stuff164k_224')
     parser.add_argument('--src', help="source data root (default: the config's data_root)")
     parser.add_argument('--nproc', type=int, default=1)
+    add_debug_argument(parser)
     args = parser.parse_args()
     count = convert(args.config, args.out, src=args.src, nproc=args.nproc)
     print(f'wrote {count} pre-resized samples to {args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
