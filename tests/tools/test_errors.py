@@ -286,3 +286,67 @@ def test_convergence_data_written_by_an_older_version(tmp_path, monkeypatch, cap
                                 '--num-val', '10', monkeypatch=monkeypatch, capsys=capsys))
     assert line == ('error: data/coco_stuff164k/images/val2017 holds 10 scenes, not the 11 this '
                     'benchmark writes: delete data/coco_stuff164k and run again')
+
+
+# --- the tools that joined run_tool (issue 26.5): a bad argument, one line naming it ----------
+
+@pytest.mark.parametrize('tool, args, named', [
+    ('make_tiny_assets.py', ['--out', 'taken.txt'], "--out 'taken.txt' is a file"),
+    ('web_demo.py', ['--examples', 'nope.jpg'], "example image 'nope.jpg' does not exist"),
+    ('zero_shot_eval.py', ['--model', 'no-train', '--model-config', 'nope.py'],
+     "config file 'nope.py' does not exist"),
+    ('zero_shot_eval.py', ['--model', 'no-train', '--model-config', 'modelless.py'],
+     "--model-config 'modelless.py' defines no model"),
+    ('analysis/checkpoint_size.py', ['nope.py'], "config file 'nope.py' does not exist"),
+    ('analysis/class_count_distribution.py',
+     [TINY_CONFIG, '--cfg-options', 'train_dataloader.dataset.no_such_key=1'],
+     "--cfg-options key 'train_dataloader.dataset.no_such_key'"),
+    ('benchmarks/benchmark_no_train.py', ['--k', '0'], '--k 0, --images 3, --repeats 3'),
+    ('benchmarks/benchmark_onnx.py', ['--sizes', '224', '100'], '--sizes 100: each size'),
+    ('benchmarks/benchmark_memory.py', ['--before', 'no-such-commit'],
+     "--before 'no-such-commit' is not a commit"),
+    ('benchmarks/benchmark_data_pipeline.py', ['--config', 'nope.py'], "--config 'nope.py'"),
+    ('dataset_converters/ade20k_847.py', ['release'], 'cannot be read as the ADE20K index'),
+    ('dataset_converters/preresize_coco_stuff.py', ['random.py', '--out', 'out'],
+     "transform 'RandomFlip' is not deterministic"),
+])
+def test_converted_tool_names_the_bad_argument(tool, args, named, tmp_path, monkeypatch,
+                                              capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'taken.txt').write_text('a file, not a folder')
+    (tmp_path / 'modelless.py').write_text('work_dir = "elsewhere"\n')
+    (tmp_path / 'release').mkdir()
+    (tmp_path / 'release' / 'index_ade20k.pkl').write_bytes(b'not a pickle')
+    (tmp_path / 'random.py').write_text(
+        f"_base_ = [{TINY_CONFIG!r}]\n"
+        "train_dataloader = dict(dataset=dict(pipeline=[\n"
+        "    dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),\n"
+        "    dict(type='RandomFlip', prob=0.5), dict(type='PackSegInputs')]))\n")
+    line = error_line(*run_here(tool, *args, monkeypatch=monkeypatch, capsys=capsys))
+    assert named in line
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='asks for CUDA where there is none')
+def test_benchmark_without_cuda_says_so(monkeypatch, capsys):
+    line = error_line(*run_here('benchmarks/benchmark.py', '--device', 'cuda',
+                                monkeypatch=monkeypatch, capsys=capsys))
+    assert line == "error: --device 'cuda': no CUDA device is visible here; run with --device cpu"
+
+
+def test_every_tool_enters_through_run_tool():
+    """A tool whose ``__main__`` calls ``main()`` itself answers a mistake with a traceback."""
+    import ast
+    import glob
+    tools = sorted(glob.glob(os.path.join(REPO, 'tools', '**', '*.py'), recursive=True))
+    assert len(tools) > 20, tools
+    bare = []
+    for path in tools:
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        mains = [node for node in tree.body if isinstance(node, ast.If)
+                 and ast.unparse(node.test) == "__name__ == '__main__'"]
+        calls = {ast.unparse(call.func) for node in mains for call in ast.walk(node)
+                 if isinstance(call, ast.Call)}
+        if 'run_tool' not in calls:
+            bare.append(os.path.relpath(path, REPO))
+    assert bare == []
