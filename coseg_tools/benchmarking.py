@@ -221,12 +221,21 @@ def build_model(cfg, device: str = 'cpu') -> torch.nn.Module:
     """The model of ``cfg`` (``cfg.model`` through mmseg's ``MODELS``) with random weights, on
     ``device``.
 
-    ``init_weights`` is not called: the compute is the same, and no weights need downloading.
-    The CLIP text encoder's disk cache is switched off (no embeddings of random weights on the
-    disk).
+    ``init_weights`` is not called and every ``init_cfg`` is dropped: the compute is the same,
+    and no pretrained file is downloaded or read. The CLIP text encoder's disk cache is
+    switched off (no embeddings of random weights on the disk).
     """
     from mmseg.registry import MODELS
-    model_cfg = cfg.model.copy()
+
+    def without_init_cfg(node):
+        if isinstance(node, dict):
+            return type(node)({k: without_init_cfg(v) for k, v in node.items()
+                               if k != 'init_cfg'})
+        if isinstance(node, (list, tuple)):
+            return type(node)(without_init_cfg(v) for v in node)
+        return node
+
+    model_cfg = without_init_cfg(cfg.model)  # ConfigDicts stay ConfigDicts (test_cfg.mode)
     text_encoder = model_cfg.get('text_encoder')
     if text_encoder is not None and text_encoder.get('type') == 'FrozenCLIPTextEncoder':
         text_encoder['disk_cache'] = False

@@ -17,7 +17,8 @@ class PresentClassIoUMetric(IoUMetric):
     - ``present_mIoU``: the mean IoU over the classes with labelled pixels, each class's IoU
       taken as ``IoUMetric`` reports it per class (percent, rounded to 2 decimals), the mean
       rounded to 2 decimals;
-    - ``spurious_classes``: how many classes have predicted pixels but no labelled one.
+    - ``spurious_classes``: how many classes have predicted pixels but no labelled one (a
+      whole number, as a float).
 
     Returned, they reach ``runner.test()``'s result and the metrics file mmengine writes in
     the work dir (``<timestamp>/<timestamp>.json``), where tools read them.
@@ -43,5 +44,6 @@ class PresentClassIoUMetric(IoUMetric):
         present = label_area.numpy() > 0
         values = [round(float(v), 2) for v in per_class[present]]
         metrics['present_mIoU'] = round(sum(values) / len(values), 2) if values else float('nan')
-        metrics['spurious_classes'] = int(((pred_area.numpy() > 0) & ~present).sum())
+        # a float: mmengine's metrics file drops numpy integers (its logs keep floats only)
+        metrics['spurious_classes'] = float(((pred_area.numpy() > 0) & ~present).sum())
         return metrics

@@ -136,6 +136,6 @@ def test_figures_come_from_the_metrics_file_a_test_writes(tmp_path):
     stamp.mkdir()
     (stamp / '20261205_070000.json').write_text(json.dumps(dict(
         aAcc=90.51000213623047, mIoU=float(np.float32(88.44)), mAcc=92.0,
-        present_mIoU=88.44, spurious_classes=1, data_time=0.01, time=0.1)) + '\n')
+        present_mIoU=88.44, spurious_classes=1.0, data_time=0.01, time=0.1)) + '\n')
     assert tool.scores(read_test_metrics(str(tmp_path))) == dict(
         miou=88.44, present_miou=88.44, spurious=1)
