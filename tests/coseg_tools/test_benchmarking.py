@@ -125,3 +125,15 @@ def test_reads_the_newest_metrics_file_of_a_test_work_dir(tmp_path):
         (tmp_path / stamp / 'vis_data' / 'scalars.json').write_text('{"mIoU": 99}\n')
     metrics = bm.read_test_metrics(str(tmp_path))
     assert metrics['mIoU'] == 2.5 and math.isnan(metrics['unseen_mIoU'])
+
+
+def test_build_model_reads_no_pretrained_file_and_keeps_the_config_types():
+    """The tiny config names its CLIP weights in init_cfg: the benchmarks' random-weight model
+    drops them (the paper configs' would be fetched from huggingface.co), and test_cfg stays
+    attribute-readable as mmseg's inference reads it."""
+    cfg = bm.load_config(TINY_CONFIG)
+    assert cfg.model.backbone.init_cfg is not None  # what there is to drop
+    model = bm.build_model(cfg)
+    assert model.backbone.init_cfg is None and model.text_encoder.init_cfg is None
+    assert model.test_cfg.mode == 'whole'
+    assert model.text_encoder.disk_cache is False
