@@ -140,7 +140,7 @@ def test_seen_calibration_lowers_seen_names_before_naming():
     # off by default, even when the segmentor says which names are seen
     head = tiny_head()
     probs = head.name_slots(dict(slot_embeds=slot, vocab_embeds=vocab, seen_mask=seen))
-    torch.testing.assert_close(probs[0, 0], cos.div(head.loss_decode.temperature).softmax(0))
+    torch.testing.assert_close(probs[0, 0], cos.div(head.naming_temperature).softmax(0))
 
 
 def test_film_layer_bounds():
@@ -491,7 +491,7 @@ def test_name_slots_with_a_vocabulary_not_square_nor_unit():
     probs = head.name_slots(dict(slot_embeds=slots, vocab_embeds=vocab))
     r2, r3 = math.sqrt(2), math.sqrt(3)
     cosines = torch.tensor([[1 / r2, 1 / r2, 2 / (r2 * r3)], [0, 0, 1 / r3]])
-    tau = head.loss_decode.temperature
+    tau = head.naming_temperature
     torch.testing.assert_close(probs[0], (cosines / tau).softmax(-1))
     fixed = head.name_slots(dict(slot_embeds=slots, vocab_embeds=vocab,
                                  slot_classes=torch.tensor([[2, 0]])))
@@ -534,14 +534,15 @@ def inference_outputs():
     first = torch.tensor([[1.0, 0.5, 0, 0], [1.0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]])
     slots = torch.stack([first, first[[1, 0, 2, 3]]])
     torch.manual_seed(0)
-    logits = torch.randn(2, 4, 2, 3) * 2
+    logits = torch.randn(2, 4, 2, 3)
+    logits[:, 1, 0, 0] = logits[:, 0, 0, 1] = 5.0  # s1 wins pixel (0, 0), s0 pixel (0, 1)
     return dict(mask_logits=logits, slot_embeds=slots, vocab_embeds=vocab)
 
 
 @pytest.mark.parametrize('rule', ['paper', 'authors'])
 def test_slot_scores_against_pixel_loops(rule):
     """Both rules on a batch of two, against the rules written pixel by pixel."""
-    head = tiny_head(inference_rule=rule, loss_decode=dict(type='CoSegLoss', temperature=1.0))
+    head = tiny_head(inference_rule=rule)
     out = inference_outputs()
     label_probs = head.name_slots(out)
     confidence, classes = label_probs.max(-1)
