@@ -1,10 +1,13 @@
-"""Set matching of slots to ground-truth classes, on hand-made cases."""
+"""Set matching of slots to ground-truth classes (SetMatchingAssigner and its default costs,
+mmseg's HungarianAssigner and DiceCost among them), on hand-made cases."""
 import math
 
 import pytest
 import torch
+from mmengine.structures import InstanceData
+from mmseg.registry import TASK_UTILS
 
-from coseg_mmseg.models.utils import hungarian_targets, match_slots, pairwise_mask_costs
+from coseg_mmseg.models import SetMatchingAssigner
 
 BIG = 20.0  # logit of a confident pixel: sigmoid(20) ~ 1 - 2e-9
 
@@ -24,6 +27,42 @@ def uniform_probs(n: int, k: int) -> torch.Tensor:
     return torch.full((1, n, k + 1), 1.0 / (k + 1))
 
 
+def matcher(bce_weight: float = 1.0, dice_weight: float = 1.0,
+            name_weight: float = 1.0) -> SetMatchingAssigner:
+    """The shipped costs (configs/_base_/models/coseg_set-matching.py) with these weights."""
+    return TASK_UTILS.build(dict(type='SetMatchingAssigner', match_costs=[
+        dict(type='MaskBCECost', weight=bce_weight),
+        dict(type='DiceCost', weight=dice_weight, pred_act=True, eps=0.0),
+        dict(type='NamingCost', weight=name_weight)]))
+
+
+def hungarian_targets(mask_logits, slot_probs, seg_maps, *, num_classes, ignore_index=255,
+                      names=None, **weights):
+    """(labels, masks) of :class:`SetMatchingAssigner` with the shipped costs so weighted."""
+    return matcher(**weights).assign_targets(
+        seg_maps, num_slots=mask_logits.shape[1], num_classes=num_classes,
+        ignore_index=ignore_index, mask_logits=mask_logits, slot_probs=slot_probs, names=names)
+
+
+def pairwise_mask_costs(logits, gt, valid):
+    """(bce, dice) (N, M) of the default costs on the valid pixels, as the assigner calls
+    them."""
+    keep = valid.flatten()
+    preds = InstanceData(masks=logits.flatten(1)[:, keep].float())
+    gts = InstanceData(masks=gt.flatten(1)[:, keep])
+    bce, dice, _ = SetMatchingAssigner().match_costs
+    return bce(preds, gts), dice(preds, gts)
+
+
+def test_the_default_costs_are_the_shipped_ones():
+    """No match_costs: mask BCE, mmseg's Dice (sigmoid, no eps) and naming, each weighted 1."""
+    costs = SetMatchingAssigner().match_costs
+    assert [type(c).__name__ for c in costs] == ['MaskBCECost', 'DiceCost', 'NamingCost']
+    assert [c.weight for c in costs] == [1.0, 1.0, 1.0]
+    assert (costs[1].pred_act, costs[1].eps, costs[1].naive_dice) == (True, 0.0, True)
+    assert SetMatchingAssigner.needs_predictions
+
+
 def test_pairwise_costs_hand_computed():
     logits = torch.tensor([[[0.0, math.log(3.0), 5.0]]])  # p 0.5, 0.75 (ignored pixel last)
     gt = torch.tensor([[[True, False, True]], [[False, True, False]]])
@@ -37,11 +76,14 @@ def test_pairwise_costs_hand_computed():
     assert dice[0, 1].item() == pytest.approx(1 - 2 * 0.75 / 2.25, rel=1e-6)
 
 
-def test_match_slots_least_total_cost():
-    # Greedy (row by row) would give slot 0 column 0 (cost 1) and slot 1 column 1 (cost 10).
-    cost = torch.tensor([[1.0, 2.0], [1.5, 10.0]])
-    slots, cols = match_slots(cost)
-    assert slots.tolist() == [0, 1] and cols.tolist() == [1, 0]
+def test_least_total_cost_not_greedy():
+    """Greedy (row by row) would give slot 0 class 0 (cost 1) and slot 1 class 1 (cost 10)."""
+    cost = torch.tensor([[1.0, 2.0], [1.5, 10.0]])  # -log p: the naming cost alone
+    probs = torch.zeros(1, 2, 3)
+    probs[0, :, :2] = (-cost).exp()
+    labels, _ = hungarian_targets(torch.zeros(1, 2, 1, 4), probs, stripes(2), num_classes=2,
+                                  bce_weight=0.0, dice_weight=0.0)
+    assert labels.tolist() == [[1, 0]]
 
 
 def test_a_permutation_of_perfect_masks_is_matched_to_the_permutation():
@@ -98,9 +140,11 @@ def test_bad_ids_and_shapes_are_named():
     with pytest.raises(ValueError, match=r'a\.png holds class ids \[1\]'):
         hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
                           names=['a.png'])
-    with pytest.raises(ValueError, match=r'\(1, 2, 6\).*disagree \(expected \(B, N, H, W\), '
-                                         r'\(B, N, 3\), \(B, H, W\)\)'):
+    with pytest.raises(ValueError, match=r'\(1, 2, 6\).*disagree \(expected \(1, 2, H, W\), '
+                                         r'\(1, 2, 3\), \(B, H, W\)\)'):
         hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
+    with pytest.raises(ValueError, match=r'mask_logits None, slot_probs None'):
+        matcher().assign_targets(seg, num_slots=2, num_classes=2)  # it needs the predictions
 
 
 # ------------------------------------------------ class ids that are not the columns' indices
