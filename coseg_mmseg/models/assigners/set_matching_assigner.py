@@ -56,13 +56,13 @@ class SetMatchingAssigner(HungarianAssigner, BaseSlotAssigner):
             match_costs=[dict(c) for c in DEFAULT_MATCH_COSTS] if match_costs is None
             else match_costs)
 
-    @torch.no_grad()
     def assign_targets(self, seg_maps: Tensor, *, num_slots: int, num_classes: int,
                        ignore_index: int = 255, mask_logits: Optional[Tensor] = None,
                        slot_probs: Optional[Tensor] = None,
                        names: Optional[Sequence[str]] = None) -> Tuple[Tensor, Tensor]:
         """(B, N) labels and (B, N, H, W) masks by set matching: see
-        :meth:`BaseSlotAssigner.assign_targets`.
+        :meth:`BaseSlotAssigner.assign_targets`. The head passes detached predictions, and
+        the targets (ids, boolean masks) carry no gradient.
 
         Raises:
             ValueError: A label map holds an id outside the vocabulary, or the shapes of
