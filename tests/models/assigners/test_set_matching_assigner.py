@@ -36,8 +36,8 @@ def matcher(bce_weight: float = 1.0, dice_weight: float = 1.0,
         dict(type='NamingCost', weight=name_weight)]))
 
 
-def hungarian_targets(mask_logits, slot_probs, seg_maps, *, num_classes, ignore_index=255,
-                      names=None, **weights):
+def set_matching_targets(mask_logits, slot_probs, seg_maps, *, num_classes, ignore_index=255,
+                         names=None, **weights):
     """(labels, masks) of :class:`SetMatchingAssigner` with the shipped costs so weighted."""
     return matcher(**weights).assign_targets(
         seg_maps, num_slots=mask_logits.shape[1], num_classes=num_classes,
@@ -81,16 +81,16 @@ def test_least_total_cost_not_greedy():
     cost = torch.tensor([[1.0, 2.0], [1.5, 10.0]])  # -log p: the naming cost alone
     probs = torch.zeros(1, 2, 3)
     probs[0, :, :2] = (-cost).exp()
-    labels, _ = hungarian_targets(torch.zeros(1, 2, 1, 4), probs, stripes(2), num_classes=2,
-                                  bce_weight=0.0, dice_weight=0.0)
+    labels, _ = set_matching_targets(torch.zeros(1, 2, 1, 4), probs, stripes(2), num_classes=2,
+                                     bce_weight=0.0, dice_weight=0.0)
     assert labels.tolist() == [[1, 0]]
 
 
 def test_a_permutation_of_perfect_masks_is_matched_to_the_permutation():
     seg = stripes(4)  # classes 0..3
     order = [2, 0, 3, 1]
-    labels, masks = hungarian_targets(perfect_logits(seg, order)[None], uniform_probs(4, 4),
-                                      seg, num_classes=4, name_weight=0.0)
+    labels, masks = set_matching_targets(perfect_logits(seg, order)[None], uniform_probs(4, 4),
+                                         seg, num_classes=4, name_weight=0.0)
     assert labels.tolist() == [order]
     for n, c in enumerate(order):
         assert torch.equal(masks[0, n], seg == c)
@@ -101,15 +101,15 @@ def test_naming_alone_decides_when_the_masks_say_nothing():
     probs = torch.full((1, 3, 4), 0.01)
     for n, c in enumerate([1, 2, 0]):
         probs[0, n, c] = 0.97
-    labels, _ = hungarian_targets(torch.zeros(1, 3, 1, 6), probs, seg, num_classes=3,
-                                  bce_weight=0.0, dice_weight=0.0)
+    labels, _ = set_matching_targets(torch.zeros(1, 3, 1, 6), probs, seg, num_classes=3,
+                                     bce_weight=0.0, dice_weight=0.0)
     assert labels.tolist() == [[1, 2, 0]]
 
 
 def test_more_slots_than_classes_leaves_the_rest_unlabeled_with_empty_masks():
     seg = stripes(2)  # classes 0, 1 of a 5-class vocabulary
     logits = perfect_logits(seg, [None, 1, None, 0])[None]
-    labels, masks = hungarian_targets(logits, uniform_probs(4, 5), seg, num_classes=5)
+    labels, masks = set_matching_targets(logits, uniform_probs(4, 5), seg, num_classes=5)
     assert labels.tolist() == [[5, 1, 5, 0]]
     assert not masks[0, 0].any() and not masks[0, 2].any()
     assert torch.equal(masks[0, 1], seg == 1) and torch.equal(masks[0, 3], seg == 0)
@@ -119,7 +119,7 @@ def test_more_classes_than_slots_keeps_the_best_matched():
     """Two slots, four classes: the two classes the slots predict are the ones kept."""
     seg = stripes(4)
     logits = perfect_logits(seg, [3, 1])[None]
-    labels, masks = hungarian_targets(logits, uniform_probs(2, 4), seg, num_classes=4)
+    labels, masks = set_matching_targets(logits, uniform_probs(2, 4), seg, num_classes=4)
     assert labels.tolist() == [[3, 1]]
     assert torch.equal(masks[0, 0], seg == 3)
 
@@ -128,8 +128,8 @@ def test_ignore_pixels_are_no_class_and_batches_are_matched_per_image():
     seg = torch.stack([stripes(2), torch.full((1, 4), 255)])  # image 1: all ignored
     seg[0, 0, 0] = 255
     logits = perfect_logits(stripes(2), [1, 0])[None].expand(2, -1, -1, -1)
-    labels, masks = hungarian_targets(logits, uniform_probs(2, 2).expand(2, -1, -1), seg,
-                                      num_classes=2)
+    labels, masks = set_matching_targets(logits, uniform_probs(2, 2).expand(2, -1, -1), seg,
+                                         num_classes=2)
     assert labels.tolist() == [[1, 0], [2, 2]]
     assert masks[0, 1].tolist() == [[False, True, False, False]]  # the ignore pixel is no mask
     assert not masks[1].any()
@@ -138,11 +138,11 @@ def test_ignore_pixels_are_no_class_and_batches_are_matched_per_image():
 def test_bad_ids_and_shapes_are_named():
     seg = stripes(2)
     with pytest.raises(ValueError, match=r'a\.png holds class ids \[1\]'):
-        hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
-                          names=['a.png'])
+        set_matching_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
+                             names=['a.png'])
     with pytest.raises(ValueError, match=r'\(1, 2, 6\).*disagree \(expected \(1, 2, H, W\), '
                                          r'\(1, 2, 3\), \(B, H, W\)\)'):
-        hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
+        set_matching_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
     with pytest.raises(ValueError, match=r'mask_logits None, slot_probs None'):
         matcher().assign_targets(seg, num_slots=2, num_classes=2)  # it needs the predictions
 
@@ -158,8 +158,8 @@ def test_slots_get_class_ids_not_column_indices():
     ids (columns 0, 1, 2 of the cost matrix would be other classes)."""
     seg = stripes_of([3, 7, 12])
     order = [12, None, 3, 7]
-    labels, masks = hungarian_targets(perfect_logits(seg, order)[None], uniform_probs(4, 15),
-                                      seg, num_classes=15, name_weight=0.0)
+    labels, masks = set_matching_targets(perfect_logits(seg, order)[None], uniform_probs(4, 15),
+                                         seg, num_classes=15, name_weight=0.0)
     assert labels.tolist() == [[12, 15, 3, 7]]
     for n, c in enumerate(order):
         assert torch.equal(masks[0, n], seg == c if c is not None else torch.zeros_like(seg))
@@ -167,8 +167,8 @@ def test_slots_get_class_ids_not_column_indices():
 
 def test_more_classes_than_slots_with_sparse_ids():
     seg = stripes_of([9, 2, 5, 0])
-    labels, masks = hungarian_targets(perfect_logits(seg, [5, 0])[None], uniform_probs(2, 10),
-                                      seg, num_classes=10)
+    labels, masks = set_matching_targets(perfect_logits(seg, [5, 0])[None], uniform_probs(2, 10),
+                                         seg, num_classes=10)
     assert labels.tolist() == [[5, 0]]
     assert torch.equal(masks[0, 0], seg == 5) and torch.equal(masks[0, 1], seg == 0)
 
@@ -217,8 +217,8 @@ def test_the_assignment_follows_the_weighted_total_cost(margin, weights, monkeyp
     probs = torch.full((1, 2, 7), 0.05)  # columns 0 and 1 say nothing (equal for both slots)
     probs[0, 0, 2], probs[0, 0, 5] = q, r
     probs[0, 1, 2], probs[0, 1, 5] = r, q
-    labels, masks = hungarian_targets(COST_LOGITS[None], probs, COST_SEG[None], num_classes=6,
-                                      **(weights or {}))
+    labels, masks = set_matching_targets(COST_LOGITS[None], probs, COST_SEG[None], num_classes=6,
+                                         **(weights or {}))
     expected = [2, 5] if margin > 0 else [5, 2]
     assert labels.tolist() == [expected]
     for n, c in enumerate(expected):
@@ -242,14 +242,14 @@ def test_an_image_of_one_class_and_an_all_ignore_image_first():
     seg = torch.stack([torch.full((1, 4), 255), torch.full((1, 4), 1), stripes(2)])
     logits = torch.stack([perfect_logits(stripes(2), [None, 0]), perfect_logits(seg[1], [1, None]),
                           perfect_logits(stripes(2), [1, 0])])
-    labels, masks = hungarian_targets(logits, uniform_probs(2, 2).expand(3, -1, -1), seg,
-                                      num_classes=2)
+    labels, masks = set_matching_targets(logits, uniform_probs(2, 2).expand(3, -1, -1), seg,
+                                         num_classes=2)
     assert labels.tolist() == [[2, 2], [1, 2], [1, 0]]
     assert masks[1, 0].all() and not masks[1, 1].any() and not masks[0].any()
 
 
 def test_labels_are_long_whatever_the_label_maps_dtype():
     seg = stripes(2).to(torch.int32)
-    labels, _ = hungarian_targets(perfect_logits(seg, [1, 0])[None], uniform_probs(2, 2), seg,
-                                  num_classes=2)
+    labels, _ = set_matching_targets(perfect_logits(seg, [1, 0])[None], uniform_probs(2, 2), seg,
+                                     num_classes=2)
     assert labels.dtype == torch.long and labels.tolist() == [[1, 0]]
