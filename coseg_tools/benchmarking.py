@@ -1,4 +1,4 @@
-"""Measurement helpers shared by the benchmark tools (``tools/benchmark*.py``).
+"""Measurement helpers shared by the benchmark tools (``tools/benchmarks/*.py``).
 
 Timing (medians of synchronised calls, two sides alternating), FLOP counting (torch's counter
 plus the CPU attention kernels it does not know), peak memory, the chip's dense matmul rate, and

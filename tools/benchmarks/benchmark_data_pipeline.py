@@ -22,7 +22,8 @@ beside it:
 
 The order of the two paths alternates per round; figures are medians over ``--repeats`` rounds.
 
-Usage: python tools/benchmark_data_pipeline.py [--images 64] [--repeats 3] [--target 1113]
+Usage: python tools/benchmarks/benchmark_data_pipeline.py [--images 64] [--repeats 3]
+    [--target 1113]
            [--cores 16] [--loader-workers 4 12]
 """
 import argparse
@@ -41,7 +42,7 @@ import torch
 import coseg_mmseg  # noqa: F401  (registers the components)
 from coseg_tools.benchmarking import cpu_model, feed_verdict, load_config
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PLAIN = 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff.py'
 PRERESIZED = 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff-224.py'
 CONVERTER = osp.join(REPO, 'tools', 'dataset_converters', 'preresize_coco_stuff.py')

@@ -1,11 +1,11 @@
 """Regression guard: CoSeg learns the convergence benchmark through tools/train.py and test.py.
 
-A short version of ``tools/benchmark_convergence.py``: fewer scenes (240 / 30 + 3 crowded) and
-iterations (300) than the benchmark, with the set-matching config, the data generator and the
-text tower of the benchmark. The bounds sit between this run and the same run broken on
-purpose (the paper's area-ranked targets, no mask loss, no naming loss): the values measured
-and their commands are in docs/benchmarks/convergence_guard_cpu.txt. Each bound states which
-broken runs it separates from the working one, and by how much (measured at 300 iterations):
+A short version of ``tools/benchmarks/benchmark_convergence.py``: fewer scenes (240 / 30 + 3
+crowded) and iterations (300) than the benchmark, with the set-matching config, the data
+generator and the text tower of the benchmark. The bounds sit between this run and the same run
+broken on purpose (the paper's area-ranked targets, no mask loss, no naming loss): the values
+measured and their commands are in docs/benchmarks/convergence_guard_cpu.txt. Each bound states
+which broken runs it separates from the working one, and by how much (measured at 300 iterations):
 
 - mIoU >= 33: working 44.6 / 44.8; broken at most 21.9 (area targets), 10.9 (no mask loss),
   9.9 (no naming loss): all three, by 11 points or more on either side.
@@ -46,10 +46,10 @@ def benchmark_root(tmp_path_factory):
 
 
 def load_tool():
-    """tools/benchmark_convergence.py as a module."""
+    """tools/benchmarks/benchmark_convergence.py as a module."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'benchmark_convergence', os.path.join(REPO, 'tools/benchmark_convergence.py'))
+        'benchmark_convergence', os.path.join(REPO, 'tools/benchmarks/benchmark_convergence.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool

@@ -1,5 +1,5 @@
-"""tools/benchmark_open_world.py's pieces that need no training: the metrics file it reads,
-the order of its runs, the figures of a row."""
+"""tools/benchmarks/benchmark_open_world.py's pieces that need no training: the metrics file it
+reads, the order of its runs, the figures of a row."""
 import importlib.util
 import json
 import math
@@ -10,7 +10,7 @@ from tests.helpers import REPO
 
 def load_tool():
     spec = importlib.util.spec_from_file_location(
-        'benchmark_open_world', os.path.join(REPO, 'tools/benchmark_open_world.py'))
+        'benchmark_open_world', os.path.join(REPO, 'tools/benchmarks/benchmark_open_world.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool

@@ -18,7 +18,7 @@ table, the targets of issue 24 §4 and the commands are printed and written, wit
 else this tool printed, to ``--out``.
 
 Usage:
-    python tools/benchmark_open_world.py [--root work_dirs/open_world] [--seeds 0 1 2]
+    python tools/benchmarks/benchmark_open_world.py [--root work_dirs/open_world] [--seeds 0 1 2]
         [--rows prefix-set-matching ...] [--split-seed 0] [--unseen-fraction 0.25]
         [--reuse] [--out docs/benchmarks/open_world_cpu.txt] [--cfg-options K=V ...]
 
@@ -37,8 +37,8 @@ import sys
 import time
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # train.py, test.py
+REPO = os.path.dirname(TOOLS)
 CONFIG_DIR = os.path.join(REPO, 'configs/coseg/open_world')
 DEFAULT_OUT = os.path.join(REPO, 'docs/benchmarks/open_world_cpu.txt')
 
@@ -110,7 +110,7 @@ def read_test_metrics(work_dir: str) -> Optional[Dict[str, float]]:
 
 
 def tool(name: str) -> str:
-    return os.path.join(HERE, name)
+    return os.path.join(TOOLS, name)
 
 
 def relative(cmd: Sequence[str]) -> str:

@@ -8,7 +8,7 @@ counts: spurious classes score 0) and the mean IoU over the classes present in t
 validation labels.
 
 Usage:
-    python tools/benchmark_convergence.py [--root work_dirs/convergence] [--seeds 0 1 2]
+    python tools/benchmarks/benchmark_convergence.py [--root work_dirs/convergence] [--seeds 0 1 2]
         [--configs prefix-set-matching xatten-set-matching | --recipes] [--ablation]
         [--jobs J] [--threads T]
 
@@ -29,8 +29,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # train.py, test.py
+REPO = os.path.dirname(TOOLS)
 # The recipes compared (docs/convergence.md), as config-name infixes: the paper's area-ranked
 # targets (no infix), the authors' released recipe, set matching without and with Dice.
 RECIPES = ('', 'authors-recipe', 'set-matching', 'set-matching-dice')
@@ -112,7 +112,7 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
     With ``reuse``, a run already trained under the same tag and seed is only tested again.
     """
     work = os.path.join('work_dirs', f'{tag}_seed{seed}')
-    train_cmd = [sys.executable, os.path.join(HERE, 'train.py'), config, '--work-dir', work,
+    train_cmd = [sys.executable, os.path.join(TOOLS, 'train.py'), config, '--work-dir', work,
                  '--cfg-options', f'randomness.seed={seed}', *options]
     os.makedirs(os.path.join(root, work), exist_ok=True)
     done = os.path.join(root, work, 'train_seconds.txt')
@@ -129,7 +129,7 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
     rows = []
     for threshold in thresholds:
         log = os.path.join(root, work, f'test_thr{threshold}.log')
-        test_cmd = [sys.executable, os.path.join(HERE, 'test.py'), config, checkpoint,
+        test_cmd = [sys.executable, os.path.join(TOOLS, 'test.py'), config, checkpoint,
                     '--work-dir', os.path.join(work, f'test_thr{threshold}'), '--cfg-options',
                     f'model.decode_head.mask_threshold={threshold}', *options]
         test_s, _ = run(test_cmd, root, log, threads)
