@@ -32,5 +32,7 @@ model = dict(
         ffn_channels=64,
         patch_size=8,
         # As in the convergence benchmark: slots named against the whole (seen) vocabulary,
-        # sharper and with more weight than the paper's ViT-B/16 setting.
-        loss_decode=dict(contrast='vocabulary', lang_weight=1.0, temperature=0.02)))
+        # sharper and with more weight than the paper's ViT-B/16 setting; the slots are named
+        # at that temperature too.
+        loss_decode=dict(contrast='vocabulary', lang_weight=1.0, temperature=0.02),
+        naming_temperature=0.02))

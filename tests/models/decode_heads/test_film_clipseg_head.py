@@ -99,19 +99,35 @@ def test_slot_scores_hand_made():
 
 def test_name_slots_by_embedding_or_by_the_segmentor():
     """Slots are named by their nearest text embedding, unless ``slot_classes`` fixes them;
-    the probabilities are a softmax over the loss's temperature."""
+    the probabilities are a softmax over the head's naming temperature."""
     head = tiny_head()
     vocab = torch.eye(3)
     slot_embeds = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]])
     probs = head.name_slots(dict(slot_embeds=slot_embeds, vocab_embeds=vocab))
     assert probs.shape == (1, 2, 3)
     assert probs.argmax(-1).tolist() == [[0, 2]]
-    tau = head.loss_decode.temperature
+    tau = head.naming_temperature
+    assert tau == 0.08  # the paper's
     expected = torch.tensor([1.0, 0.0, 0.0]).div(tau).softmax(0)
     torch.testing.assert_close(probs[0, 0], expected)
     fixed = head.name_slots(dict(slot_embeds=slot_embeds, vocab_embeds=vocab,
                                  slot_classes=torch.tensor([[1, 1]])))
     assert fixed.tolist() == [[[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]]
+
+
+def test_naming_temperature_is_the_heads_not_the_losss():
+    """The loss's temperature trains; only the head's names the slots (inference and the
+    set-matching cost alike)."""
+    vocab = torch.eye(3)
+    slot_embeds = torch.tensor([[[0.6, 0.8, 0.0]]])  # cosines 0.6, 0.8, 0
+    head = tiny_head(naming_temperature=0.5,
+                     loss_decode=dict(type='CoSegLoss', temperature=0.02))
+    probs = head.name_slots(dict(slot_embeds=slot_embeds, vocab_embeds=vocab))
+    e = [math.exp(c / 0.5) for c in (0.6, 0.8, 0.0)]
+    torch.testing.assert_close(probs[0, 0], torch.tensor(e) / sum(e))
+    for bad in (0, -1.0, '0.08'):
+        with pytest.raises(ValueError, match='decode_head.naming_temperature must be'):
+            tiny_head(naming_temperature=bad)
 
 
 def test_seen_calibration_lowers_seen_names_before_naming():
@@ -124,7 +140,7 @@ def test_seen_calibration_lowers_seen_names_before_naming():
     for gamma, named in [(0.0, 0), (0.1, 0), (0.2, 1)]:
         head = tiny_head(seen_calibration=gamma)
         probs = head.name_slots(dict(slot_embeds=slot, vocab_embeds=vocab, seen_mask=seen))
-        tau = head.loss_decode.temperature
+        tau = head.naming_temperature
         expected = (cos - gamma * seen.float()).div(tau).softmax(0)
         torch.testing.assert_close(probs[0, 0], expected)
         assert probs.argmax(-1).item() == named
@@ -271,8 +287,7 @@ def test_authors_inference_rule_hand_made():
     from types import SimpleNamespace
 
     from coseg_mmseg.models.segmentors.coseg_base import CoSegBase
-    loss = dict(type='CoSegLoss', temperature=1.0)
-    head = tiny_head(inference_rule='authors', mask_threshold=1e-6, loss_decode=loss)
+    head = tiny_head(inference_rule='authors', mask_threshold=1e-6, naming_temperature=1.0)
     scores = head.slot_scores(authors_rule_outputs())
     c0 = math.e / (math.e + 2)
     assert scores.shape == (1, 2, 1, 5)
@@ -288,7 +303,7 @@ def test_authors_inference_rule_hand_made():
     labels = CoSegBase.scores_to_labels(SimpleNamespace(decode_head=head), scores[0])
     assert labels.tolist() == [[[0, 255, 255, 255, 255]]]
     # The paper's rule on the same outputs: class 0 takes the max over s0, s1, s4.
-    paper = tiny_head(loss_decode=loss)
+    paper = tiny_head(naming_temperature=1.0)
     scores = paper.slot_scores(authors_rule_outputs())
     torch.testing.assert_close(scores[0], torch.tensor(
         [[[0.9, 0.99, 0.1, 0.1, 0.95]], [[0.1, 0.1, 0.1, 0.8, 0.1]]]))
@@ -303,7 +318,7 @@ def test_authors_rule_runs_through_predict_by_feat():
     torch.testing.assert_close(head.predict_by_feat(out, [meta]), head.slot_scores(out))
 
 
-def test_hungarian_target_assignment_in_the_loss():
+def test_set_matching_assigner_in_the_loss():
     """Perfect masks of the classes in another order than by area: set matching gives them
     their own classes (BCE near 0); area order gives each slot another slot's class."""
     from mmengine.structures import PixelData
@@ -314,9 +329,9 @@ def test_hungarian_target_assignment_in_the_loss():
     vocab = torch.eye(4)  # classes 0, 1, 2 and "unlabeled"
     out = dict(mask_logits=logits, slot_embeds=vocab[[2, 0, 1]][None], vocab_embeds=vocab)
     loss = dict(type='CoSegLoss', contrast='vocabulary', lang_weight=1.0, temperature=0.5)
-    area = tiny_head(loss_decode=loss).loss_by_feat(out, [sample])
-    matched = tiny_head(loss_decode=loss, target_assignment='hungarian').loss_by_feat(
-        out, [sample])
+    area = tiny_head(loss_decode=loss).loss_by_feat(out, [sample])  # the default assigner
+    matched = tiny_head(loss_decode=loss, naming_temperature=0.5, train_cfg=dict(
+        assigner=dict(type='SetMatchingAssigner'))).loss_by_feat(out, [sample])
     assert matched['loss_coseg_mask'].item() < 1e-6
     assert area['loss_coseg_mask'].item() > 5
     # The slots name their own classes: the vocabulary loss is at its floor under matching.
@@ -330,12 +345,13 @@ def test_hungarian_target_assignment_in_the_loss():
 def test_recipe_options_are_checked():
     for kwargs, match in [
             (dict(inference_rule='detectron2'), 'inference_rule'),
-            (dict(target_assignment='dice'), 'target_assignment'),
             (dict(layer_order='random'), 'layer_order'),
             (dict(mask_head_padding='reflect'), 'mask_head_padding'),
             (dict(film_layer=(0, 5)), r'film_layer=\(0, 5\)'),
             (dict(film_layer=()), 'film_layer'),
-            (dict(matching_costs=dict(focal=1.0)), r"unknown keys \['focal'\]"),
+            (dict(train_cfg=dict()), r'train_cfg=\{\} names no assigner'),
+            (dict(train_cfg=dict(assigner=dict(type='HungarianAssigner', match_costs=[
+                dict(type='DiceCost')]))), 'HungarianAssigner does not give slot targets'),
             (dict(inference_rule='authors', mask_threshold=0.0), 'mask_threshold=0.0'),
             (dict(decoder_act='swish'), r"decode_head.decoder_act must be .* 'swish'"),
             (dict(mask_head_act='tanh'), r"decode_head.mask_head_act must be .* 'tanh'")]:
