@@ -172,7 +172,9 @@ def test_decoder_argument_messages_name_the_key():
             (dict(layer_order='random'), r"^decode_head\.layer_order must be one of "
                                          r"\('deep_first', 'shallow_first'\), got 'random'$"),
             (dict(mask_head_padding='reflect'), r"^decode_head\.mask_head_padding must be one "
-                                                r"of \('zeros', 'replicate'\), got 'reflect'$")]:
+                                                r"of \('zeros', 'replicate'\), got 'reflect'$"),
+            (dict(inference_rule='detectron2'), r"^decode_head\.inference_rule must be one of "
+                                                r"\('paper', 'authors'\), got 'detectron2'$")]:
         with pytest.raises(ValueError, match=match):
             tiny_head(**kwargs)
     assert tiny_head(patch_size=6, complex_upsample=False).transposed_convolution.stride == (6, 6)
