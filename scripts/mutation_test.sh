@@ -12,7 +12,8 @@
 #
 # mutmut does not mutate functions carrying a decorator other than staticmethod/classmethod;
 # the scratch copy turns a module-level ``@torch.no_grad()`` into a call after the module's end
-# (same behaviour) so that set matching's hungarian_targets is mutated too.
+# (same behaviour) so that such a function is mutated too (the groups' modules have none at
+# present: the set-matching assigner takes detached predictions instead).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,8 +28,8 @@ fi
 declare -A MODULES TESTS
 MODULES[loss]="models/losses/coseg_loss.py"
 TESTS[loss]="tests/models/losses/test_coseg_loss.py tests/models/losses/test_coseg_loss_all_ignore.py"
-MODULES[targets]="models/utils/coexistence_targets.py models/utils/set_matching.py"
-TESTS[targets]="tests/models/utils/test_coexistence_targets.py tests/models/utils/test_set_matching.py"
+MODULES[targets]="models/assigners/area_ranked_assigner.py models/assigners/set_matching_assigner.py models/assigners/mask_bce_cost.py models/assigners/naming_cost.py"
+TESTS[targets]="tests/models/assigners/test_area_ranked_assigner.py tests/models/assigners/test_set_matching_assigner.py tests/models/assigners/test_mask_bce_cost.py tests/models/assigners/test_naming_cost.py"
 MODULES[naming]="models/utils/label_ids.py"
 TESTS[naming]="tests/models/utils/test_label_ids.py"
 MODULES[neck]="models/necks/coexistence_neck.py"

@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TASK_UTILS
 
 from tests.helpers import REPO, TINY_CONFIG
 
@@ -90,6 +90,7 @@ def test_docs_options_build_the_recipes():
     assert isinstance(head.transposed_convolution[1], torch.nn.GELU)
     assert head.transposed_convolution[0].padding_mode == 'replicate'
     assert head.inference_rule == 'authors' and head.mask_threshold == 1e-6
+    assert head.naming_temperature == 0.08  # the tiny config's 0.02 overridden, as the loss's
     assert (loss.dice_weight, loss.lang_weight, loss.temperature, loss.contrast) == (
         0.18, 0.12, 0.08, 'vocabulary')
     assert model.neck.positions == 'learned'
@@ -100,13 +101,22 @@ def test_docs_options_build_the_recipes():
 
     cfg = apply_options(Config.fromfile(TINY_CONFIG), options['SET_MATCHING'] + options['DICE'])
     model = MODELS.build(cfg.model)
-    assert model.decode_head.target_assignment == 'hungarian'
+    assert type(model.decode_head.assigner).__name__ == 'SetMatchingAssigner'
     assert model.decode_head.loss_decode.dice_weight == 0.18
     assert model.decode_head.inference_rule == 'paper'  # the rest stays the paper's
-    assert model.decode_head.matching_costs == dict(bce=1.0, dice=1.0, name=1.0)
-    cfg = apply_options(Config.fromfile(TINY_CONFIG), options['SET_MATCHING'] + [
-        'model.decode_head.matching_costs.name=2.0'])  # the example in docs/recipes.md
-    assert MODELS.build(cfg.model).decode_head.matching_costs == dict(bce=1.0, dice=1.0,
-                                                                      name=2.0)
+    assert model.decode_head.naming_temperature == 0.02  # the tiny config's
+    assert match_costs(model) == [('MaskBCECost', 1.0), ('DiceCost', 1.0), ('NamingCost', 1.0)]
+    shipped = apply_options(Config.fromfile(os.path.join(
+        REPO, 'configs/coseg/coseg_prefix_set-matching_cocostuff.py')),
+        ['model.decode_head.train_cfg.assigner.match_costs.2.weight=2.0'])  # docs/recipes.md
+    assigner = TASK_UTILS.build(shipped.model.decode_head.train_cfg.assigner)
+    assert [(type(c).__name__, c.weight) for c in assigner.match_costs] == [
+        ('MaskBCECost', 1.0), ('DiceCost', 1.0), ('NamingCost', 2.0)]
     paper = MODELS.build(apply_options(Config.fromfile(TINY_CONFIG), options['PAPER']).model)
-    assert paper.decode_head.film_layers == (0, ) and paper.decode_head.target_assignment == 'area'
+    assert paper.decode_head.film_layers == (0, )
+    assert type(paper.decode_head.assigner).__name__ == 'AreaRankedAssigner'
+
+
+def match_costs(model) -> list:
+    """(type, weight) of the set-matching costs of a model's head."""
+    return [(type(c).__name__, c.weight) for c in model.decode_head.assigner.match_costs]

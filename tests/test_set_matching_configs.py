@@ -36,17 +36,28 @@ def test_shipped_set_matching_changes_what_the_convergence_one_changes(neck):
                          f'configs/coseg/coseg_{neck}_cocostuff.py')
     benchmark = difference(f'configs/coseg/convergence/coseg_{neck}_set-matching_convergence.py',
                            f'configs/coseg/convergence/coseg_{neck}_convergence.py')
-    assert shipped == benchmark == {'model.decode_head.target_assignment': 'hungarian'}
+    costs = [dict(type='MaskBCECost', weight=1.0),
+             dict(type='DiceCost', weight=1.0, pred_act=True, eps=0.0),
+             dict(type='NamingCost', weight=1.0)]
+    assert shipped == benchmark == {
+        'model.decode_head.train_cfg.assigner.type': 'SetMatchingAssigner',
+        'model.decode_head.train_cfg.assigner.match_costs': costs,
+        # the piece's helper key (configs/_base_/models/coseg_set-matching.py)
+        'set_matching_train_cfg.assigner.type': 'SetMatchingAssigner',
+        'set_matching_train_cfg.assigner.match_costs': costs}
+    assert Config.fromfile(os.path.join(REPO, f'configs/coseg/coseg_{neck}_cocostuff.py')
+                           ).model.decode_head.train_cfg == dict(
+                               assigner=dict(type='AreaRankedAssigner'))
 
 
 def test_set_matching_trains_other_weights_not_other_modules():
     """The zero-shot configs need no set-matching twin: the same state-dict keys and shapes."""
-    def state(assignment: str) -> dict:
+    def state(assigner: str) -> dict:
         cfg = Config.fromfile(TINY_CONFIG)
-        cfg.model.decode_head.target_assignment = assignment
+        cfg.model.decode_head.train_cfg = dict(assigner=dict(type=assigner))
         for part in ('backbone', 'text_encoder'):
             cfg.model[part].init_cfg = None
         torch.manual_seed(0)
         return {k: v.shape for k, v in MODELS.build(cfg.model).state_dict().items()}
 
-    assert state('hungarian') == state('area')
+    assert state('SetMatchingAssigner') == state('AreaRankedAssigner')

@@ -4,5 +4,5 @@
 # BCE + Dice + naming costs) instead of "the k-th largest class" (docs/recipes.md). Why:
 # docs/convergence.md, the recipe table. Only training changes: a checkpoint tests with the
 # zero-shot configs of the prefix model (configs/coseg/zero-shot/coseg_prefix_*.py).
-_base_ = ['./coseg_prefix_cocostuff.py']
-model = dict(decode_head=dict(target_assignment='hungarian'))
+_base_ = ['./coseg_prefix_cocostuff.py', '../_base_/models/coseg_set-matching.py']
+model = dict(decode_head=dict(train_cfg={{_base_.set_matching_train_cfg}}))

@@ -28,8 +28,10 @@ model = dict(
         ffn_channels=64,
         # A random tiny CLIP puts all class names close together (high cosine); contrasting
         # against the whole vocabulary, sharper and with more weight, lets the demo learn to
-        # name its slots within a few hundred iterations.
-        loss_decode=dict(contrast='vocabulary', lang_weight=1.0, temperature=0.02)))
+        # name its slots within a few hundred iterations; the slots are named at that
+        # temperature too.
+        loss_decode=dict(contrast='vocabulary', lang_weight=1.0, temperature=0.02),
+        naming_temperature=0.02))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

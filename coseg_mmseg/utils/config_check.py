@@ -8,7 +8,14 @@ from .errors import UserError
 # Per registered type: option -> why it is not taken, and what to do instead.
 REMOVED_OPTIONS = {'FiLMCLIPSegHead': {
     'num_classes': 'the classes follow the vocabulary in use (model.vocabulary, '
-                   'model.test_vocabulary); delete it'}}
+                   'model.test_vocabulary); delete it',
+    'target_assignment': "moved to decode_head.train_cfg.assigner: 'area' is "
+                         "dict(type='AreaRankedAssigner') (the default), 'hungarian' "
+                         "dict(type='SetMatchingAssigner') (configs/_base_/models/"
+                         "coseg_set-matching.py)",
+    'matching_costs': 'moved to decode_head.train_cfg.assigner.match_costs: the weights of '
+                      'MaskBCECost, DiceCost and NamingCost (configs/_base_/models/'
+                      'coseg_set-matching.py)'}}
 
 
 def removed_option(node: dict, key: str) -> Optional[str]:

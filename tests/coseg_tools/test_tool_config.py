@@ -56,3 +56,22 @@ def test_num_classes_of_an_mmseg_head_says_what_to_do(tmp_path):
     with pytest.raises(UserError, match=r"model.decode_head.num_classes in .*old_config.py is not "
                                         r"taken by FiLMCLIPSegHead: .*delete it"):
         load_tool_config(str(old), launcher='none', cfg_options=None, work_dir=None)
+
+
+@pytest.mark.parametrize('option, new_place', [
+    ("target_assignment='hungarian'", r"moved to decode_head\.train_cfg\.assigner: 'area' is "
+     r"dict\(type='AreaRankedAssigner'\) .*'hungarian' dict\(type='SetMatchingAssigner'\)"),
+    ('matching_costs=dict(name=2.0)', r'moved to decode_head\.train_cfg\.assigner\.match_costs'),
+])
+def test_set_matching_options_of_before_name_their_new_place(tmp_path, option, new_place):
+    """The head's target_assignment and matching_costs became train_cfg.assigner (issue 26.3):
+    a config or an option still naming them fails in one line saying where they went."""
+    key = option.split('=')[0]
+    old = tmp_path / 'old_config.py'
+    old.write_text(f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(decode_head=dict({option}))\n")
+    with pytest.raises(UserError, match=rf'model\.decode_head\.{key} in .*old_config\.py is '
+                                        rf'not taken by FiLMCLIPSegHead: {new_place}'):
+        load_tool_config(str(old), launcher='none', cfg_options=None, work_dir=None)
+    with pytest.raises(UserError, match=rf"option '{key}' is not taken by FiLMCLIPSegHead: "
+                                        rf'{new_place}'):
+        load(f'model.decode_head.{key}=1')

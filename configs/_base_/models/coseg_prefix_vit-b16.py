@@ -49,7 +49,11 @@ model = dict(
         patch_size=16,
         complex_upsample=True,
         mask_threshold=0.3,
-        loss_decode=dict(type='CoSegLoss', lang_weight=0.08, temperature=0.08)),
+        # Slots are named by a softmax of cosines at the paper's tau.
+        naming_temperature=0.08,
+        loss_decode=dict(type='CoSegLoss', lang_weight=0.08, temperature=0.08),
+        # The paper's targets: slot k learns the image's k-th largest class.
+        train_cfg=dict(assigner=dict(type='AreaRankedAssigner'))),
     # None: the vocabularies come from the datasets (CoSegVocabularyHook below).
     vocabulary=None,
     test_vocabulary=None,

@@ -1,5 +1,5 @@
 # The open world with set matching (docs/recipes.md): each slot learns the ground-truth class it
 # is matched to (Hungarian) instead of "the k-th largest class"; otherwise
 # coseg_prefix_open-world.py.
-_base_ = ['./coseg_prefix_open-world.py']
-model = dict(decode_head=dict(target_assignment='hungarian'))
+_base_ = ['./coseg_prefix_open-world.py', '../../_base_/models/coseg_set-matching.py']
+model = dict(decode_head=dict(train_cfg={{_base_.set_matching_train_cfg}}))

@@ -11,20 +11,20 @@ import torch
 import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TASK_UTILS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
+from ..assigners.base_slot_assigner import BaseSlotAssigner
 from ..clip import clip_init_cfg, load_pretrained, load_submodule_weights
 from ..features import CoSegFeatures, HeadOutputs
-from ..utils.coexistence_targets import coexistence_targets
-from ..utils.set_matching import hungarian_targets
 from ..utils.transformer_layers import build_activation
 
-INFERENCE_RULES = ('paper', 'authors')
-TARGET_ASSIGNMENTS = ('area', 'hungarian')
+# inference_rule -> the method computing its class scores (FiLMCLIPSegHead.slot_scores).
+INFERENCE_RULES = {'paper': '_paper_rule_scores', 'authors': '_authors_rule_scores'}
 LAYER_ORDERS = ('deep_first', 'shallow_first')
-MATCHING_COSTS = ('bce', 'dice', 'name')
+# The paper's targets, when train_cfg names no assigner.
+DEFAULT_TRAIN_CFG = dict(assigner=dict(type='AreaRankedAssigner'))
 
 
 class CLIPSegAttention(nn.Module):
@@ -97,8 +97,8 @@ class FiLMCLIPSegHead(BaseDecodeHead):
     ``film_layer=(0, 1, 2)``, ``layer_order='shallow_first'``, ``decoder_act='gelu'``,
     ``mask_head_act='gelu'``, ``mask_head_padding='replicate'`` and
     ``inference_rule='authors'`` give the decoder and inference of the authors' released code,
-    and ``target_assignment='hungarian'`` set matching (docs/recipes.md). None of them renames a
-    parameter: CLIPSeg weights load under every option.
+    and ``train_cfg=dict(assigner=dict(type='SetMatchingAssigner'))`` set matching
+    (docs/recipes.md). None of them renames a parameter: CLIPSeg weights load under every option.
 
     Args:
         in_channels: Width C of the backbone activations (768).
@@ -129,12 +129,16 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             the mask probability); the score depends on ``inference_rule``
             (:meth:`slot_scores`).
         inference_rule: How masks and slot labels become class scores (:meth:`slot_scores`):
-            ``'paper'`` or ``'authors'``.
-        target_assignment: Which slot learns which ground-truth class: ``'area'`` (the
-            paper's: classes by decreasing area, :func:`coexistence_targets`) or
-            ``'hungarian'`` (set matching, :func:`hungarian_targets`).
-        matching_costs: Weights of the set-matching costs, ``dict(bce=1.0, dice=1.0,
-            name=1.0)`` (missing keys keep these defaults); only with ``'hungarian'``.
+            ``'paper'`` (:meth:`_paper_rule_scores`) or ``'authors'``
+            (:meth:`_authors_rule_scores`).
+        naming_temperature: Temperature of the softmax naming the slots (:meth:`name_slots`),
+            at inference and in the set-matching cost; the paper's tau, 0.08. The loss's own
+            ``temperature`` plays no part in it.
+        train_cfg: ``dict(assigner=...)``, as mmseg's SAN and MaskFormer heads take it: the
+            assigner (``TASK_UTILS``) deciding which slot learns which ground-truth class,
+            :class:`~coseg_mmseg.models.assigners.AreaRankedAssigner` (the paper's: classes
+            by decreasing area; the default) or
+            :class:`~coseg_mmseg.models.assigners.SetMatchingAssigner` (set matching).
         seen_calibration: At inference, subtracted from every slot's cosine similarity to
             the names the model was trained on (the seen classes) before the slot is named:
             calibrated stacking (Chao et al., ECCV 2016), the simplest remedy for a
@@ -161,8 +165,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
                  layer_order: str = 'deep_first',
                  decoder_act: str = 'relu', mask_head_act: str = 'relu',
                  mask_head_padding: str = 'zeros', inference_rule: str = 'paper',
-                 target_assignment: str = 'area',
-                 matching_costs: Optional[dict] = None,
+                 naming_temperature: float = 0.08, train_cfg: Optional[dict] = None,
                  seen_calibration: float = 0.0) -> None:
         super().__init__(
             in_channels, channels, num_classes=1, out_channels=1, threshold=mask_threshold,
@@ -178,8 +181,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             raise ValueError(f'decode_head.complex_upsample needs patch_size divisible by 4, '
                              f'got {patch_size}')
         for key, value, allowed in (('layer_order', layer_order, LAYER_ORDERS),
-                                    ('inference_rule', inference_rule, INFERENCE_RULES),
-                                    ('target_assignment', target_assignment, TARGET_ASSIGNMENTS),
+                                    ('inference_rule', inference_rule, tuple(INFERENCE_RULES)),
                                     ('mask_head_padding', mask_head_padding,
                                      ('zeros', 'replicate')),
                                     ('decoder_act', decoder_act, ('relu', 'gelu')),
@@ -194,19 +196,25 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             raise ValueError(f'decode_head.seen_calibration must be a number in [0, 2] (a '
                              f'cosine similarity), got {seen_calibration!r}')
         self.seen_calibration = float(seen_calibration)
-        costs = dict(bce=1.0, dice=1.0, name=1.0)
-        unknown = set(matching_costs or {}) - set(MATCHING_COSTS)
-        if unknown:
-            raise ValueError(f'decode_head.matching_costs has unknown keys {sorted(unknown)}; '
-                             f'expected some of {MATCHING_COSTS}')
-        costs.update(matching_costs or {})
+        if not isinstance(naming_temperature, (int, float)) or not naming_temperature > 0:
+            raise ValueError(f'decode_head.naming_temperature must be a number > 0, got '
+                             f'{naming_temperature!r}')
+        self.naming_temperature = float(naming_temperature)
+        self.train_cfg = DEFAULT_TRAIN_CFG if train_cfg is None else train_cfg
+        if 'assigner' not in self.train_cfg:
+            raise ValueError(f'decode_head.train_cfg={train_cfg!r} names no assigner; give '
+                             f"dict(assigner=dict(type='AreaRankedAssigner')) or "
+                             f"dict(assigner=dict(type='SetMatchingAssigner'))")
+        self.assigner = TASK_UTILS.build(self.train_cfg['assigner'])
+        if not isinstance(self.assigner, BaseSlotAssigner):
+            raise ValueError(f'decode_head.train_cfg.assigner: {type(self.assigner).__name__} '
+                             f'does not give slot targets (a BaseSlotAssigner); use '
+                             f'AreaRankedAssigner or SetMatchingAssigner')
         self.num_layers = num_layers
         self.film_layer = film_layer
         self.film_layers = film_layers
         self.layer_order = layer_order
         self.inference_rule = inference_rule
-        self.target_assignment = target_assignment
-        self.matching_costs = costs
         self.use_cls_token = use_cls_token
         self.mask_threshold = mask_threshold
         self.film_mul = nn.Linear(cond_channels, channels)
@@ -318,24 +326,14 @@ class FiLMCLIPSegHead(BaseDecodeHead):
                            align_corners=self.align_corners)
         vocab = seg_logits['vocab_embeds']  # (K + 1, D)
         names = [s.metainfo.get('seg_map_path', '?') for s in batch_data_samples]
-        if self.target_assignment == 'area':
-            labels, target_masks = coexistence_targets(
-                gt, num_slots=masks.shape[1], num_classes=vocab.shape[0] - 1,
-                ignore_index=self.ignore_index, names=names)
-        else:
-            costs = self.matching_costs
-            labels, target_masks = hungarian_targets(
-                masks.detach(), self.name_slots(seg_logits).detach(), gt,
-                num_classes=vocab.shape[0] - 1, ignore_index=self.ignore_index,
-                bce_weight=costs['bce'], dice_weight=costs['dice'], name_weight=costs['name'],
-                names=names)
+        predictions = dict(mask_logits=masks.detach(),
+                           slot_probs=self.name_slots(seg_logits).detach()
+                           ) if self.assigner.needs_predictions else {}
+        labels, target_masks = self.assigner.assign_targets(
+            gt, num_slots=masks.shape[1], num_classes=vocab.shape[0] - 1,
+            ignore_index=self.ignore_index, names=names, **predictions)
         return self.loss_decode(masks, target_masks, gt != self.ignore_index,
                                 seg_logits['slot_embeds'], labels, vocab)
-
-    @property
-    def naming_temperature(self) -> float:
-        """Temperature of the slot-label softmax: the contrastive loss's (tau), else 0.08."""
-        return float(getattr(self.loss_decode, 'temperature', 0.08))
 
     def name_slots(self, outputs: HeadOutputs) -> Tensor:
         """Label probabilities of every slot: (B, N, K + 1), "unlabeled" last.
@@ -359,23 +357,19 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         """Per-class scores (B, K, H, W) in [0, 1] from the N masks and their labels.
 
         The segmentor labels each pixel with its best-scoring class where that score reaches
-        ``mask_threshold`` (``CoSegBase.scores_to_labels``). ``inference_rule``:
-
-        - ``'paper'``: class k scores, at each pixel, the highest mask probability among the
-          slots named k (0 where none is); the threshold applies to mask probabilities.
-        - ``'authors'`` (the authors' released code): each slot's confidence is its best
-          label probability (:meth:`name_slots`); each pixel goes to the slot maximising mask
-          probability x confidence; of the slots naming the same class only the most
-          confident is kept. The class of the pixel's slot scores that product, every other
-          class 0: a pixel whose slot is "unlabeled" or a dropped duplicate scores 0
-          everywhere and gets no label (the authors' code writes class id 0 there). The
-          threshold applies to the product; the authors' code has none (every pixel is
-          labelled), which a tiny positive ``mask_threshold`` reproduces.
-
-        Slots named "unlabeled" score nothing under either rule.
+        ``mask_threshold`` (``CoSegBase.scores_to_labels``). One method per ``inference_rule``
+        (:data:`INFERENCE_RULES`): :meth:`_paper_rule_scores` (``'paper'``) and
+        :meth:`_authors_rule_scores` (``'authors'``). Slots named "unlabeled" score nothing
+        under either rule.
         """
-        if self.inference_rule == 'authors':
-            return self._authors_scores(outputs)
+        return getattr(self, INFERENCE_RULES[self.inference_rule])(outputs)
+
+    def _paper_rule_scores(self, outputs: HeadOutputs) -> Tensor:
+        """``inference_rule='paper'``: (B, K, H, W).
+
+        Class k scores, at each pixel, the highest mask probability among the slots named k
+        (0 where none is); the threshold applies to mask probabilities.
+        """
         probs = outputs['mask_logits'].sigmoid()  # (B, N, H, W)
         slot_class = self.name_slots(outputs).argmax(dim=-1)  # (B, N)
         B, N, H, W = probs.shape
@@ -384,8 +378,17 @@ class FiLMCLIPSegHead(BaseDecodeHead):
                                reduce='amax')
         return scores[:, :-1]  # drop "unlabeled"
 
-    def _authors_scores(self, outputs: HeadOutputs) -> Tensor:
-        """:meth:`slot_scores` under ``inference_rule='authors'``: (B, K, H, W)."""
+    def _authors_rule_scores(self, outputs: HeadOutputs) -> Tensor:
+        """``inference_rule='authors'`` (the authors' released code): (B, K, H, W).
+
+        Each slot's confidence is its best label probability (:meth:`name_slots`); each pixel
+        goes to the slot maximising mask probability x confidence; of the slots naming the
+        same class only the most confident is kept. The class of the pixel's slot scores that
+        product, every other class 0: a pixel whose slot is "unlabeled" or a dropped duplicate
+        scores 0 everywhere and gets no label (the authors' code writes class id 0 there). The
+        threshold applies to the product; the authors' code has none (every pixel is
+        labelled), which a tiny positive ``mask_threshold`` reproduces.
+        """
         probs = outputs['mask_logits'].sigmoid()  # (B, N, H, W)
         confidence, slot_class = self.name_slots(outputs).max(dim=-1)  # (B, N) each
         B, N, H, W = probs.shape

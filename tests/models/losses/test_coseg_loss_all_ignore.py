@@ -12,8 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coseg_mmseg.models import CoSegLoss
-from coseg_mmseg.models.utils.coexistence_targets import coexistence_targets
+from coseg_mmseg.models import AreaRankedAssigner, CoSegLoss
 
 N, K, D, H, W = 4, 3, 8, 6, 6
 
@@ -24,12 +23,13 @@ def _inputs(seg_maps: torch.Tensor):
     mask_logits = torch.randn(B, N, H, W, requires_grad=True)
     pred = torch.randn(B, N, D, requires_grad=True)
     vocab = torch.randn(K + 1, D)  # "unlabeled" last
-    labels, masks = coexistence_targets(seg_maps, num_slots=N, num_classes=K)
+    labels, masks = AreaRankedAssigner().assign_targets(seg_maps, num_slots=N, num_classes=K)
     return mask_logits, masks, seg_maps != 255, pred, labels, vocab
 
 
 def test_all_ignore_targets_are_unlabeled_empty_slots():
-    labels, masks = coexistence_targets(torch.full((1, H, W), 255), num_slots=N, num_classes=K)
+    labels, masks = AreaRankedAssigner().assign_targets(torch.full((1, H, W), 255), num_slots=N,
+                                                        num_classes=K)
     assert labels.tolist() == [[K] * N]
     assert not masks.any()
 

@@ -103,8 +103,8 @@ def test_every_recipe_has_a_config_per_neck_differing_only_in_its_recipe():
         assert cfg.train_cfg.max_iters == base.train_cfg.max_iters, key
         assert (head.channels, head.cond_channels) == (base_head.channels,
                                                         base_head.cond_channels), key
-        assert head.get('target_assignment', 'area') == (
-            'hungarian' if 'set-matching' in key else 'area'), key
+        assert head.train_cfg.assigner.type == (
+            'SetMatchingAssigner' if 'set-matching' in key else 'AreaRankedAssigner'), key
         assert head.loss_decode.get('dice_weight', 0.0) == (
             0.18 if 'dice' in key or 'authors' in key else 0.0), key
         assert head.get('inference_rule', 'paper') == ('authors' if 'authors' in key

@@ -1,10 +1,13 @@
-"""Set matching of slots to ground-truth classes, on hand-made cases."""
+"""Set matching of slots to ground-truth classes (SetMatchingAssigner and its default costs,
+mmseg's HungarianAssigner and DiceCost among them), on hand-made cases."""
 import math
 
 import pytest
 import torch
+from mmengine.structures import InstanceData
+from mmseg.registry import TASK_UTILS
 
-from coseg_mmseg.models.utils import hungarian_targets, match_slots, pairwise_mask_costs
+from coseg_mmseg.models import SetMatchingAssigner
 
 BIG = 20.0  # logit of a confident pixel: sigmoid(20) ~ 1 - 2e-9
 
@@ -24,6 +27,42 @@ def uniform_probs(n: int, k: int) -> torch.Tensor:
     return torch.full((1, n, k + 1), 1.0 / (k + 1))
 
 
+def matcher(bce_weight: float = 1.0, dice_weight: float = 1.0,
+            name_weight: float = 1.0) -> SetMatchingAssigner:
+    """The shipped costs (configs/_base_/models/coseg_set-matching.py) with these weights."""
+    return TASK_UTILS.build(dict(type='SetMatchingAssigner', match_costs=[
+        dict(type='MaskBCECost', weight=bce_weight),
+        dict(type='DiceCost', weight=dice_weight, pred_act=True, eps=0.0),
+        dict(type='NamingCost', weight=name_weight)]))
+
+
+def set_matching_targets(mask_logits, slot_probs, seg_maps, *, num_classes, ignore_index=255,
+                         names=None, **weights):
+    """(labels, masks) of :class:`SetMatchingAssigner` with the shipped costs so weighted."""
+    return matcher(**weights).assign_targets(
+        seg_maps, num_slots=mask_logits.shape[1], num_classes=num_classes,
+        ignore_index=ignore_index, mask_logits=mask_logits, slot_probs=slot_probs, names=names)
+
+
+def pairwise_mask_costs(logits, gt, valid):
+    """(bce, dice) (N, M) of the default costs on the valid pixels, as the assigner calls
+    them."""
+    keep = valid.flatten()
+    preds = InstanceData(masks=logits.flatten(1)[:, keep].float())
+    gts = InstanceData(masks=gt.flatten(1)[:, keep])
+    bce, dice, _ = SetMatchingAssigner().match_costs
+    return bce(preds, gts), dice(preds, gts)
+
+
+def test_the_default_costs_are_the_shipped_ones():
+    """No match_costs: mask BCE, mmseg's Dice (sigmoid, no eps) and naming, each weighted 1."""
+    costs = SetMatchingAssigner().match_costs
+    assert [type(c).__name__ for c in costs] == ['MaskBCECost', 'DiceCost', 'NamingCost']
+    assert [c.weight for c in costs] == [1.0, 1.0, 1.0]
+    assert (costs[1].pred_act, costs[1].eps, costs[1].naive_dice) == (True, 0.0, True)
+    assert SetMatchingAssigner.needs_predictions
+
+
 def test_pairwise_costs_hand_computed():
     logits = torch.tensor([[[0.0, math.log(3.0), 5.0]]])  # p 0.5, 0.75 (ignored pixel last)
     gt = torch.tensor([[[True, False, True]], [[False, True, False]]])
@@ -37,18 +76,21 @@ def test_pairwise_costs_hand_computed():
     assert dice[0, 1].item() == pytest.approx(1 - 2 * 0.75 / 2.25, rel=1e-6)
 
 
-def test_match_slots_least_total_cost():
-    # Greedy (row by row) would give slot 0 column 0 (cost 1) and slot 1 column 1 (cost 10).
-    cost = torch.tensor([[1.0, 2.0], [1.5, 10.0]])
-    slots, cols = match_slots(cost)
-    assert slots.tolist() == [0, 1] and cols.tolist() == [1, 0]
+def test_least_total_cost_not_greedy():
+    """Greedy (row by row) would give slot 0 class 0 (cost 1) and slot 1 class 1 (cost 10)."""
+    cost = torch.tensor([[1.0, 2.0], [1.5, 10.0]])  # -log p: the naming cost alone
+    probs = torch.zeros(1, 2, 3)
+    probs[0, :, :2] = (-cost).exp()
+    labels, _ = set_matching_targets(torch.zeros(1, 2, 1, 4), probs, stripes(2), num_classes=2,
+                                     bce_weight=0.0, dice_weight=0.0)
+    assert labels.tolist() == [[1, 0]]
 
 
 def test_a_permutation_of_perfect_masks_is_matched_to_the_permutation():
     seg = stripes(4)  # classes 0..3
     order = [2, 0, 3, 1]
-    labels, masks = hungarian_targets(perfect_logits(seg, order)[None], uniform_probs(4, 4),
-                                      seg, num_classes=4, name_weight=0.0)
+    labels, masks = set_matching_targets(perfect_logits(seg, order)[None], uniform_probs(4, 4),
+                                         seg, num_classes=4, name_weight=0.0)
     assert labels.tolist() == [order]
     for n, c in enumerate(order):
         assert torch.equal(masks[0, n], seg == c)
@@ -59,15 +101,15 @@ def test_naming_alone_decides_when_the_masks_say_nothing():
     probs = torch.full((1, 3, 4), 0.01)
     for n, c in enumerate([1, 2, 0]):
         probs[0, n, c] = 0.97
-    labels, _ = hungarian_targets(torch.zeros(1, 3, 1, 6), probs, seg, num_classes=3,
-                                  bce_weight=0.0, dice_weight=0.0)
+    labels, _ = set_matching_targets(torch.zeros(1, 3, 1, 6), probs, seg, num_classes=3,
+                                     bce_weight=0.0, dice_weight=0.0)
     assert labels.tolist() == [[1, 2, 0]]
 
 
 def test_more_slots_than_classes_leaves_the_rest_unlabeled_with_empty_masks():
     seg = stripes(2)  # classes 0, 1 of a 5-class vocabulary
     logits = perfect_logits(seg, [None, 1, None, 0])[None]
-    labels, masks = hungarian_targets(logits, uniform_probs(4, 5), seg, num_classes=5)
+    labels, masks = set_matching_targets(logits, uniform_probs(4, 5), seg, num_classes=5)
     assert labels.tolist() == [[5, 1, 5, 0]]
     assert not masks[0, 0].any() and not masks[0, 2].any()
     assert torch.equal(masks[0, 1], seg == 1) and torch.equal(masks[0, 3], seg == 0)
@@ -77,7 +119,7 @@ def test_more_classes_than_slots_keeps_the_best_matched():
     """Two slots, four classes: the two classes the slots predict are the ones kept."""
     seg = stripes(4)
     logits = perfect_logits(seg, [3, 1])[None]
-    labels, masks = hungarian_targets(logits, uniform_probs(2, 4), seg, num_classes=4)
+    labels, masks = set_matching_targets(logits, uniform_probs(2, 4), seg, num_classes=4)
     assert labels.tolist() == [[3, 1]]
     assert torch.equal(masks[0, 0], seg == 3)
 
@@ -86,8 +128,8 @@ def test_ignore_pixels_are_no_class_and_batches_are_matched_per_image():
     seg = torch.stack([stripes(2), torch.full((1, 4), 255)])  # image 1: all ignored
     seg[0, 0, 0] = 255
     logits = perfect_logits(stripes(2), [1, 0])[None].expand(2, -1, -1, -1)
-    labels, masks = hungarian_targets(logits, uniform_probs(2, 2).expand(2, -1, -1), seg,
-                                      num_classes=2)
+    labels, masks = set_matching_targets(logits, uniform_probs(2, 2).expand(2, -1, -1), seg,
+                                         num_classes=2)
     assert labels.tolist() == [[1, 0], [2, 2]]
     assert masks[0, 1].tolist() == [[False, True, False, False]]  # the ignore pixel is no mask
     assert not masks[1].any()
@@ -96,11 +138,13 @@ def test_ignore_pixels_are_no_class_and_batches_are_matched_per_image():
 def test_bad_ids_and_shapes_are_named():
     seg = stripes(2)
     with pytest.raises(ValueError, match=r'a\.png holds class ids \[1\]'):
-        hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
-                          names=['a.png'])
-    with pytest.raises(ValueError, match=r'\(1, 2, 6\).*disagree \(expected \(B, N, H, W\), '
-                                         r'\(B, N, 3\), \(B, H, W\)\)'):
-        hungarian_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
+        set_matching_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 1), seg, num_classes=1,
+                             names=['a.png'])
+    with pytest.raises(ValueError, match=r'\(1, 2, 6\).*disagree \(expected \(1, 2, H, W\), '
+                                         r'\(1, 2, 3\), \(B, H, W\)\)'):
+        set_matching_targets(torch.zeros(1, 2, 1, 4), uniform_probs(2, 5), seg, num_classes=2)
+    with pytest.raises(ValueError, match=r'mask_logits None, slot_probs None'):
+        matcher().assign_targets(seg, num_slots=2, num_classes=2)  # it needs the predictions
 
 
 # ------------------------------------------------ class ids that are not the columns' indices
@@ -114,8 +158,8 @@ def test_slots_get_class_ids_not_column_indices():
     ids (columns 0, 1, 2 of the cost matrix would be other classes)."""
     seg = stripes_of([3, 7, 12])
     order = [12, None, 3, 7]
-    labels, masks = hungarian_targets(perfect_logits(seg, order)[None], uniform_probs(4, 15),
-                                      seg, num_classes=15, name_weight=0.0)
+    labels, masks = set_matching_targets(perfect_logits(seg, order)[None], uniform_probs(4, 15),
+                                         seg, num_classes=15, name_weight=0.0)
     assert labels.tolist() == [[12, 15, 3, 7]]
     for n, c in enumerate(order):
         assert torch.equal(masks[0, n], seg == c if c is not None else torch.zeros_like(seg))
@@ -123,8 +167,8 @@ def test_slots_get_class_ids_not_column_indices():
 
 def test_more_classes_than_slots_with_sparse_ids():
     seg = stripes_of([9, 2, 5, 0])
-    labels, masks = hungarian_targets(perfect_logits(seg, [5, 0])[None], uniform_probs(2, 10),
-                                      seg, num_classes=10)
+    labels, masks = set_matching_targets(perfect_logits(seg, [5, 0])[None], uniform_probs(2, 10),
+                                         seg, num_classes=10)
     assert labels.tolist() == [[5, 0]]
     assert torch.equal(masks[0, 0], seg == 5) and torch.equal(masks[0, 1], seg == 0)
 
@@ -173,8 +217,8 @@ def test_the_assignment_follows_the_weighted_total_cost(margin, weights, monkeyp
     probs = torch.full((1, 2, 7), 0.05)  # columns 0 and 1 say nothing (equal for both slots)
     probs[0, 0, 2], probs[0, 0, 5] = q, r
     probs[0, 1, 2], probs[0, 1, 5] = r, q
-    labels, masks = hungarian_targets(COST_LOGITS[None], probs, COST_SEG[None], num_classes=6,
-                                      **(weights or {}))
+    labels, masks = set_matching_targets(COST_LOGITS[None], probs, COST_SEG[None], num_classes=6,
+                                         **(weights or {}))
     expected = [2, 5] if margin > 0 else [5, 2]
     assert labels.tolist() == [expected]
     for n, c in enumerate(expected):
@@ -198,14 +242,14 @@ def test_an_image_of_one_class_and_an_all_ignore_image_first():
     seg = torch.stack([torch.full((1, 4), 255), torch.full((1, 4), 1), stripes(2)])
     logits = torch.stack([perfect_logits(stripes(2), [None, 0]), perfect_logits(seg[1], [1, None]),
                           perfect_logits(stripes(2), [1, 0])])
-    labels, masks = hungarian_targets(logits, uniform_probs(2, 2).expand(3, -1, -1), seg,
-                                      num_classes=2)
+    labels, masks = set_matching_targets(logits, uniform_probs(2, 2).expand(3, -1, -1), seg,
+                                         num_classes=2)
     assert labels.tolist() == [[2, 2], [1, 2], [1, 0]]
     assert masks[1, 0].all() and not masks[1, 1].any() and not masks[0].any()
 
 
 def test_labels_are_long_whatever_the_label_maps_dtype():
     seg = stripes(2).to(torch.int32)
-    labels, _ = hungarian_targets(perfect_logits(seg, [1, 0])[None], uniform_probs(2, 2), seg,
-                                  num_classes=2)
+    labels, _ = set_matching_targets(perfect_logits(seg, [1, 0])[None], uniform_probs(2, 2), seg,
+                                     num_classes=2)
     assert labels.dtype == torch.long and labels.tolist() == [[1, 0]]
