@@ -121,6 +121,15 @@ def test_config_piece_builds_what_it_defines(path):
         authors = FiLMCLIPSegHead(**args, **cfg.authors_decode_head)
         assert authors.state_dict().keys() == FiLMCLIPSegHead(**args).state_dict().keys()
         assert authors.inference_rule == 'authors' and authors.film_layers == (0, 1, 2)
+    elif name == 'coseg_set-matching.py':
+        # The head's set-matching assigner, its costs registered (mmseg's DiceCost among them).
+        from coseg_mmseg.models import FiLMCLIPSegHead
+        head = FiLMCLIPSegHead(in_channels=TINY_BACKBONE['embed_dims'], channels=8,
+                               cond_channels=TINY_PROJECTION_DIM, ffn_channels=16,
+                               train_cfg=cfg.set_matching_train_cfg)
+        assert type(head.assigner).__name__ == 'SetMatchingAssigner'
+        assert [type(c).__name__ for c in head.assigner.match_costs] == [
+            'MaskBCECost', 'DiceCost', 'NamingCost']
     elif name == 'uint16_maps.py':
         # The 16-bit ignore index is the same on the loader, the padding and the head.
         assert TRANSFORMS.get(cfg.test_annotations['type']) is not None
