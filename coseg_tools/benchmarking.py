@@ -1,11 +1,16 @@
-"""Measurement helpers shared by the benchmark tools (``tools/benchmark*.py``).
+"""Measurement helpers shared by the benchmark tools (``tools/benchmarks/*.py``).
 
 Timing (medians of synchronised calls, two sides alternating), FLOP counting (torch's counter
 plus the CPU attention kernels it does not know), peak memory, the chip's dense matmul rate, and
 the pure arithmetic of the per-config throughput table and of the data path's worker count.
-Nothing here builds a model: the tools build them from the shipped configs.
+Nothing here builds a model: the tools build them from the shipped configs. Test metrics come
+from the file mmengine writes in a test's work dir (:func:`read_test_metrics`), never from
+printed tables.
 """
+import glob
+import json
 import math
+import os
 import platform
 import resource
 import statistics
@@ -274,6 +279,26 @@ def time_train_steps(model, optim_wrapper, data: dict, *, device: str, warmup: i
     for _ in range(warmup):
         once(step, device)
     return statistics.median(once(step, device) for _ in range(repeats)), flops
+
+
+def read_test_metrics(work_dir: str) -> Optional[Dict[str, float]]:
+    """The metrics of the newest test run under ``work_dir``, as its evaluator returned them.
+
+    mmengine's ``LoggerHook`` writes them after each test (``tools/test.py --work-dir``) to
+    ``<work_dir>/<timestamp>/<timestamp>.json``, one JSON object a line; the last line holds the
+    metrics. A training run's ``vis_data/scalars.json`` is not such a file.
+
+    Returns:
+        The file's numeric values (as floats) by name; None when no test wrote one there.
+    """
+    files = sorted(glob.glob(os.path.join(work_dir, '*', '*.json')))
+    files = [f for f in files
+             if os.path.basename(f)[:-5] == os.path.basename(os.path.dirname(f))]
+    if not files:
+        return None
+    with open(files[-1]) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    return {k: float(v) for k, v in lines[-1].items() if isinstance(v, (int, float))}
 
 
 def cpu_model() -> str:

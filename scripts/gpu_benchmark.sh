@@ -49,21 +49,21 @@ step cuda_tests 130 env COSEG_COMPILE_TESTS=1 $PY -m pytest -q -p no:cacheprovid
 
 # 2. The throughput table: neck x fp32/fp16/bf16 x batch 8/32/64, each built from its shipped
 #    config, against the 8192^3 bf16 matmul rate measured in the same run.
-step benchmark_table 160 $PY tools/benchmark.py --device cuda --only table --repeats 8
+step benchmark_table 160 $PY tools/benchmarks/benchmark.py --device cuda --only table --repeats 8
 
 # 3. The data path: per-worker images/s, plain against pre-resized, the feature cache's read
 #    rate, and the DataLoader itself with 4, 8 and 15 workers on this machine's cores.
-step data_pipeline 100 $PY tools/benchmark_data_pipeline.py --images 256 --repeats 3 \
+step data_pipeline 100 $PY tools/benchmarks/benchmark_data_pipeline.py --images 256 --repeats 3 \
   --cores "$(nproc)" --loader-workers 4 8 15 --loader-batches 30
 
 # 4. The frozen CLIP held in bf16 (model.backbone.weights_dtype), bf16 batch 64, both necks:
 #    against the table's bf16 batch-64 rows (same configs, same machine).
-step benchmark_weights_bf16 60 $PY tools/benchmark.py --device cuda --only table --repeats 8 \
+step benchmark_weights_bf16 60 $PY tools/benchmarks/benchmark.py --device cuda --only table --repeats 8 \
   --table-dtypes bfloat16 --table-batches 64 --table-options model.backbone.weights_dtype=bfloat16
 
 # 5. torch.compile through the configs' `compile` key (what tools/train.py does with
 #    --cfg-options compile=True), bf16 batch 64, CoSeg-Prefix then -Xatten; the time left.
 left=$((490 - SECONDS)); [ "$left" -gt 45 ] || left=45
-step benchmark_compile "$left" $PY tools/benchmark.py --device cuda --only table --repeats 8 \
+step benchmark_compile "$left" $PY tools/benchmarks/benchmark.py --device cuda --only table --repeats 8 \
   --table-compile --table-dtypes bfloat16 --table-batches 64
 ls -l "$OUT"

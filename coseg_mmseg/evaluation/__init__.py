@@ -1,4 +1,4 @@
 """Evaluation metrics registered in mmseg's ``METRICS``."""
-from .metrics import SeenUnseenIoUMetric
+from .metrics import PresentClassIoUMetric, SeenUnseenIoUMetric
 
-__all__ = ['SeenUnseenIoUMetric']
+__all__ = ['PresentClassIoUMetric', 'SeenUnseenIoUMetric']

@@ -9,6 +9,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from .layout import write_segmentation_samples
+
 # Tiny CLIP: a 64 px ViT with 16 px patches (4 x 4 grid), 4 blocks; a 2-block text tower with
 # CLIP's real 49408-token vocabulary, so CLIP's tokenizer works unchanged.
 TINY_VISION = dict(hidden_size=64, intermediate_size=256, num_hidden_layers=4,
@@ -111,19 +113,17 @@ def make_tiny_cocostuff(root: str, *, num_train: int = 16, num_val: int = 8, hei
     return root
 
 
-def write_coco_stuff_split(root: str, split: str, scenes) -> None:
+def write_coco_stuff_split(root: str, split: str, scenes, *, first_id: int = 1,
+                           jpeg_quality: Optional[int] = None) -> None:
     """Write (image BGR uint8, label uint8 trainIds) pairs as COCO-Stuff-164k's files of
     ``split``: ``images/<split>/<id>.jpg`` and ``annotations/<split>/<id>_labelTrainIds.png``,
-    ids 1, 2, ... on 12 digits."""
-    import cv2
-    img_dir = os.path.join(root, 'images', split)
-    ann_dir = os.path.join(root, 'annotations', split)
-    os.makedirs(img_dir, exist_ok=True)
-    os.makedirs(ann_dir, exist_ok=True)
-    for i, (image, label) in enumerate(scenes):
-        name = f'{i + 1:012d}'
-        cv2.imwrite(os.path.join(img_dir, name + '.jpg'), image)  # cv2's JPEG quality: 95
-        cv2.imwrite(os.path.join(ann_dir, name + '_labelTrainIds.png'), label)
+    ids ``first_id``, ``first_id + 1``, ... on 12 digits (through
+    :func:`~coseg_tools.generators.layout.write_segmentation_samples`; JPEG quality
+    ``jpeg_quality``, None: OpenCV's 95)."""
+    write_segmentation_samples(
+        os.path.join(root, 'images', split), os.path.join(root, 'annotations', split),
+        ((f'{first_id + i:012d}', image, label) for i, (image, label) in enumerate(scenes)),
+        seg_map_suffix='_labelTrainIds.png', jpeg_quality=jpeg_quality)
 
 
 def make_tiny_assets(out_dir: str, *, seed: int = 0) -> Dict[str, str]:

@@ -18,6 +18,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from coseg_tools.generators.layout import write_segmentation_samples
+
 IGNORE_INDEX = 255
 SCENE_SIZE = 128
 
@@ -356,22 +358,16 @@ def write_scenes(out: str, split: Dict, *, num_train: int = 600, num_val: int = 
     ``train`` holds seen classes only, ``val_unseen`` unseen ones only, ``val_mixed`` both.
     Each part draws from its own random stream of ``seed``.
     """
-    import cv2
     counts = dict(train=num_train, val_unseen=num_val, val_mixed=num_val)
     for stream, part in enumerate(SCENE_SPLITS):
         rng = np.random.default_rng([seed, 240 + stream])
-        img_dir = os.path.join(out, 'img_dir', part)
-        ann_dir = os.path.join(out, 'ann_dir', part)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
         stuff, things = scene_pools(split, part)
-        for i in range(counts[part]):
-            if part == 'val_mixed':
-                image, label = draw_mixed_scene(rng, split, size)
-            else:
-                image, label = draw_scene(rng, stuff, things, size=size)
-            cv2.imwrite(os.path.join(img_dir, f'{i:05d}.png'), image[..., ::-1])  # BGR
-            cv2.imwrite(os.path.join(ann_dir, f'{i:05d}.png'), label)
+        scenes = (draw_mixed_scene(rng, split, size) if part == 'val_mixed'
+                  else draw_scene(rng, stuff, things, size=size) for _ in range(counts[part]))
+        write_segmentation_samples(  # drawn RGB, written BGR
+            os.path.join(out, 'img_dir', part), os.path.join(out, 'ann_dir', part),
+            ((f'{i:05d}', image[..., ::-1], label) for i, (image, label) in enumerate(scenes)),
+            img_suffix='.png')
     with open(os.path.join(out, 'split.json'), 'w') as f:
         json.dump(split, f, indent=1)
     return counts

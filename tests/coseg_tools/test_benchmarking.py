@@ -1,5 +1,8 @@
 """coseg_tools.benchmarking: the FLOP counter, the table's arithmetic, the worker count,
-and a training iteration built from a config as mmengine's Runner builds it."""
+a training iteration built from a config as mmengine's Runner builds it, and the test metrics
+file a test run leaves."""
+import json
+import math
 import os
 
 import pytest
@@ -109,3 +112,16 @@ def test_compile_key_gives_the_eager_losses_on_the_tiny_config(device, backend):
     eager, compiled = losses
     assert compiled == pytest.approx(eager, rel=1e-4)
     assert eager[0] != eager[1]
+
+
+def test_reads_the_newest_metrics_file_of_a_test_work_dir(tmp_path):
+    """What tools/test.py left in its work dir: the newest test's metrics, not training's."""
+    assert bm.read_test_metrics(str(tmp_path)) is None
+    for stamp, miou in (('20261204_100000', 1.0), ('20261204_110000', 2.5)):
+        os.makedirs(tmp_path / stamp / 'vis_data')
+        (tmp_path / stamp / f'{stamp}.json').write_text(
+            json.dumps(dict(aAcc=50.0, mIoU=miou, unseen_mIoU=math.nan, time=0.1)) + '\n')
+        # mmengine's scalars.json of a training run is not a test's metrics file
+        (tmp_path / stamp / 'vis_data' / 'scalars.json').write_text('{"mIoU": 99}\n')
+    metrics = bm.read_test_metrics(str(tmp_path))
+    assert metrics['mIoU'] == 2.5 and math.isnan(metrics['unseen_mIoU'])

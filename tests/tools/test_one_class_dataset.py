@@ -1,11 +1,11 @@
 """tools/test.py on a one-class dataset: one class is a class, not mmseg's binary branch."""
-import os
 import re
 
 import cv2
 import numpy as np
 import pytest
 
+from coseg_tools.generators import write_segmentation_samples
 from tests.helpers import TINY_CONFIG, run_tool, save_tiny_checkpoint
 
 pytestmark = pytest.mark.slow  # starts the tools in subprocesses
@@ -22,14 +22,12 @@ test_dataloader = dict(dataset=dict(
 def test_tools_test_on_a_one_class_dataset(tmp_path):
     save_tiny_checkpoint(str(tmp_path), 'tiny.pth')
     rng = np.random.default_rng(0)
-    for folder in ('img', 'ann'):
-        os.makedirs(tmp_path / 'one_class' / folder)
-    for i in range(2):
-        label = np.full((64, 64), 255, np.uint8)
-        label[16:48, 8:40] = 0  # the dog; the rest has no class
-        cv2.imwrite(str(tmp_path / 'one_class' / 'img' / f'{i}.jpg'),
-                    rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))
-        cv2.imwrite(str(tmp_path / 'one_class' / 'ann' / f'{i}.png'), label)
+    label = np.full((64, 64), 255, np.uint8)
+    label[16:48, 8:40] = 0  # the dog; the rest has no class
+    write_segmentation_samples(str(tmp_path / 'one_class' / 'img'),
+                               str(tmp_path / 'one_class' / 'ann'),
+                               [(f'{i}', rng.integers(0, 255, (64, 64, 3), dtype=np.uint8), label)
+                                for i in range(2)])
     (tmp_path / 'one_class.py').write_text(ONE_CLASS)
     result = run_tool('test.py', 'one_class.py', 'tiny.pth', '--work-dir', 'wd', '--out', 'pred',
                       cwd=str(tmp_path))

@@ -22,7 +22,7 @@ def load_tool(path: str, name: str):
 
 
 def test_preresized_set_gives_the_same_training_tensors(tmp_path):
-    bench = load_tool('benchmark_data_pipeline.py', 'benchmark_data_pipeline')
+    bench = load_tool('benchmarks/benchmark_data_pipeline.py', 'benchmark_data_pipeline')
     src, out = str(tmp_path / 'coco'), str(tmp_path / 'coco_224')
     bench.make_coco_sized_data(src, 3, height=150, width=200)
     result = run_tool('dataset_converters/preresize_coco_stuff.py', PLAIN, '--src', src,

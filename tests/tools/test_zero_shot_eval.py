@@ -8,12 +8,10 @@ import subprocess
 import sys
 from typing import Dict, Iterable
 
-import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
-from coseg_tools.generators import make_tiny_assets
+from coseg_tools.generators import make_tiny_assets, write_segmentation_samples
 from tests.helpers import REPO, run_tool
 
 pytestmark = pytest.mark.slow  # starts the tools in subprocesses
@@ -37,21 +35,15 @@ def load_tool():
     return module
 
 
-def _write_pair(img_dir: str, ann_dir: str, stem: str, label: np.ndarray, *,
-                suffix: str = '.png', palette: bool = False) -> None:
-    """A noisy image (H, W, 3) and its label map (H, W), uint8 or uint16."""
-    os.makedirs(img_dir, exist_ok=True)
-    os.makedirs(ann_dir, exist_ok=True)
-    rng = np.random.default_rng(len(stem) + int(label.sum()) % 1000)
-    cv2.imwrite(os.path.join(img_dir, stem + '.jpg'),
-                rng.integers(0, 255, (*label.shape, 3), dtype=np.uint8))
-    path = os.path.join(ann_dir, stem + suffix)
-    if palette:  # VOC's maps are palette PNGs: the pixel values are the indices
-        image = Image.fromarray(label.astype(np.uint8), mode='P')
-        image.putpalette([v for i in range(256) for v in (i, 255 - i, (7 * i) % 256)])
-        image.save(path)
-    else:
-        assert cv2.imwrite(path, label)
+# VOC's maps are palette PNGs: the pixel values are the indices.
+VOC_PALETTE = [v for i in range(256) for v in (i, 255 - i, (7 * i) % 256)]
+
+
+def _samples(maps, prefix: str = ''):
+    """(stem, noisy image (H, W, 3), label) for each (stem, label) of ``maps``."""
+    for stem, label in maps:
+        rng = np.random.default_rng(len(prefix + stem) + int(label.sum()) % 1000)
+        yield prefix + stem, rng.integers(0, 255, (*label.shape, 3), dtype=np.uint8), label
 
 
 def _maps(ids: Iterable[int], dtype, background: int, count: int = 2):
@@ -65,46 +57,43 @@ def _maps(ids: Iterable[int], dtype, background: int, count: int = 2):
         yield f'{i:06d}', label
 
 
+def _voc_maps():
+    for stem, label in _maps((1, 15, 20), np.uint8, 0):
+        label[0] = 255  # the object borders VOC leaves unlabeled
+        yield stem, label
+
+
 def make_benchmarks(data: str, keys: Iterable[str]) -> None:
     """Tiny copies of the benchmarks under ``data`` in the layouts of docs/datasets.md."""
     j = os.path.join
     for key in keys:
         if key == 'voc20':
             root = j(data, 'VOCdevkit', 'VOC2012')
-            stems = []
-            for stem, label in _maps((1, 15, 20), np.uint8, 0):
-                label[0] = 255  # the object borders VOC leaves unlabeled
-                _write_pair(j(root, 'JPEGImages'), j(root, 'SegmentationClass'), stem, label,
-                            palette=True)
-                stems.append(stem)
-            os.makedirs(j(root, 'ImageSets', 'Segmentation'), exist_ok=True)
-            with open(j(root, 'ImageSets', 'Segmentation', 'val.txt'), 'w') as f:
-                f.write('\n'.join(stems) + '\n')
+            write_segmentation_samples(
+                j(root, 'JPEGImages'), j(root, 'SegmentationClass'), _samples(_voc_maps()),
+                palette=VOC_PALETTE, split_file=j(root, 'ImageSets', 'Segmentation', 'val.txt'))
         elif key in ('pc59', 'pc459'):
             root = j(data, 'VOCdevkit', 'VOC2010')
             maps = (_maps((1, 30, 59), np.uint8, 0) if key == 'pc59' else
                     _maps((0, 255, 256, 458), np.uint16, 65535))
             folder = 'SegmentationClassContext' if key == 'pc59' else \
                 'SegmentationClassContext459'
-            stems = []
-            for stem, label in maps:
-                _write_pair(j(root, 'JPEGImages'), j(root, folder), stem, label)
-                stems.append(stem)
-            os.makedirs(j(root, 'ImageSets', 'SegmentationContext'), exist_ok=True)
-            with open(j(root, 'ImageSets', 'SegmentationContext', 'val.txt'), 'w') as f:
-                f.write('\n'.join(stems) + '\n')
+            write_segmentation_samples(
+                j(root, 'JPEGImages'), j(root, folder), _samples(maps),
+                split_file=j(root, 'ImageSets', 'SegmentationContext', 'val.txt'))
         elif key in ('ade150', 'ade847'):
             root = j(data, 'ade', 'ADEChallengeData2016' if key == 'ade150' else 'ADE20K_847')
             maps = (_maps((1, 13, 150), np.uint8, 0) if key == 'ade150' else
                     _maps(ADE847_DRAWN, np.uint16, 65535))
-            for stem, label in maps:
-                _write_pair(j(root, 'images', 'validation'), j(root, 'annotations', 'validation'),
-                            'ADE_val_' + stem, label)
+            write_segmentation_samples(j(root, 'images', 'validation'),
+                                       j(root, 'annotations', 'validation'),
+                                       _samples(maps, 'ADE_val_'))
         elif key == 'coco-object':
             root = j(data, 'coco_stuff164k')
-            for stem, label in _maps((1, 3, 80), np.uint8, 0):
-                _write_pair(j(root, 'images', 'val2017'), j(root, 'annotations', 'val2017'),
-                            stem, label, suffix='_objectTrainIds.png')
+            write_segmentation_samples(j(root, 'images', 'val2017'),
+                                       j(root, 'annotations', 'val2017'),
+                                       _samples(_maps((1, 3, 80), np.uint8, 0)),
+                                       seg_map_suffix='_objectTrainIds.png')
         else:
             raise KeyError(key)
 

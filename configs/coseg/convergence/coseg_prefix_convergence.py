@@ -25,7 +25,7 @@ model = dict(
     test_vocabulary=convergence_classes)
 
 # The scenes are drawn at 128 px; the Resize steps keep that size (the ablation of
-# tools/benchmark_convergence.py lowers it).
+# tools/benchmarks/benchmark_convergence.py lowers it).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),

@@ -25,9 +25,9 @@ two sides alternate, one call each per round; seconds and ratios are medians ove
 
 FLOPs are counted by ``torch.utils.flop_counter`` (matmuls, convolutions, attention; forward and
 backward): the floor this architecture sets. The no-training baseline has its own script,
-``tools/benchmark_no_train.py``.
+``tools/benchmarks/benchmark_no_train.py``.
 
-Usage: python tools/benchmark.py [--repeats 5] [--device cpu|cuda] [--only training ...]
+Usage: python tools/benchmarks/benchmark.py [--repeats 5] [--device cpu|cuda] [--only training ...]
 """
 import argparse
 import gc
@@ -53,7 +53,7 @@ from coseg_tools.benchmarking import (ThroughputRow, build_training, count_flops
                                       timed_pair)
 from coseg_tools.cpu_heap import retain_freed_memory
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 VIT_B16 = dict(type='FrozenCLIPBackbone', out_indices=(3, 6, 9))
 

@@ -2,13 +2,15 @@
 
 Generates the benchmark (tools/make_convergence_data.py) under ROOT/data/convergence, then,
 for every config and seed, runs ``tools/train.py`` and ``tools/test.py`` as subprocesses in
-ROOT (the configs name data/convergence/ relative to the working directory) and reads the
-test's ``IoUMetric`` output: mIoU as it reports it (every class with a prediction or a label
-counts: spurious classes score 0) and the mean IoU over the classes present in the
-validation labels.
+ROOT (the configs name data/convergence/ relative to the working directory). The test's
+evaluator is ``PresentClassIoUMetric`` (``IoUMetric`` plus two figures); its metrics are read
+from the file mmengine writes in the test's work dir, never from printed tables: mIoU as
+``IoUMetric`` reports it (every class with a prediction or a label counts: spurious classes
+score 0), the mean IoU over the classes present in the validation labels, and the number of
+spurious classes.
 
 Usage:
-    python tools/benchmark_convergence.py [--root work_dirs/convergence] [--seeds 0 1 2]
+    python tools/benchmarks/benchmark_convergence.py [--root work_dirs/convergence] [--seeds 0 1 2]
         [--configs prefix-set-matching xatten-set-matching | --recipes] [--ablation]
         [--jobs J] [--threads T]
 
@@ -29,8 +31,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # train.py, test.py
+REPO = os.path.dirname(TOOLS)
 # The recipes compared (docs/convergence.md), as config-name infixes: the paper's area-ranked
 # targets (no infix), the authors' released recipe, set matching without and with Dice.
 RECIPES = ('', 'authors-recipe', 'set-matching', 'set-matching-dice')
@@ -56,6 +58,8 @@ ABLATIONS = {
         'train_dataloader.dataset.indices=16'],
 }
 THRESHOLDS = (0.0, 0.3, 0.5)
+# The test's evaluator: IoUMetric's figures plus the present-class mIoU and the spurious classes.
+TEST_METRIC = 'test_evaluator.type=PresentClassIoUMetric'
 
 
 def run(cmd: List[str], cwd: str, log: str, threads: Optional[int]) -> Tuple[float, float]:
@@ -83,25 +87,15 @@ def run(cmd: List[str], cwd: str, log: str, threads: Optional[int]) -> Tuple[flo
     return seconds, cpu
 
 
-def parse_test_log(text: str) -> Dict[str, float]:
-    """mIoU as IoUMetric prints it and the mean IoU over the classes present in the labels.
+def scores(metrics: Dict[str, float]) -> Dict[str, float]:
+    """The table's figures from a test's metrics (``PresentClassIoUMetric``'s, as
+    :func:`coseg_tools.benchmarking.read_test_metrics` reads them).
 
-    IoUMetric's per-class table gives IoU and Acc per class; Acc (intersection over label
-    area) is nan exactly for the classes absent from the labels.
+    ``mIoU`` is ``IoUMetric``'s percent rounded to 2 decimals in float32: rounding it again
+    gives the figure it prints.
     """
-    miou = re.findall(r'Iter\(test\).*?mIoU: ([\d.]+)', text)
-    if not miou:
-        raise ValueError('no "Iter(test) ... mIoU" line in the test output')
-    table = text[text.rindex('per class results'):]
-    present, spurious = [], 0
-    for name, iou, acc in re.findall(r'^\|\s*([^|]+?)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)'
-                                     r'\s*\|$', table, flags=re.M):
-        if acc != 'nan':
-            present.append(float(iou))
-        elif iou != 'nan':
-            spurious += 1
-    return dict(miou=float(miou[-1]), present_miou=round(sum(present) / len(present), 2),
-                spurious=spurious)
+    return dict(miou=round(metrics['mIoU'], 2), present_miou=metrics['present_mIoU'],
+                spurious=int(metrics['spurious_classes']))
 
 
 def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequence[str],
@@ -111,8 +105,9 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
 
     With ``reuse``, a run already trained under the same tag and seed is only tested again.
     """
+    from coseg_tools.benchmarking import read_test_metrics
     work = os.path.join('work_dirs', f'{tag}_seed{seed}')
-    train_cmd = [sys.executable, os.path.join(HERE, 'train.py'), config, '--work-dir', work,
+    train_cmd = [sys.executable, os.path.join(TOOLS, 'train.py'), config, '--work-dir', work,
                  '--cfg-options', f'randomness.seed={seed}', *options]
     os.makedirs(os.path.join(root, work), exist_ok=True)
     done = os.path.join(root, work, 'train_seconds.txt')
@@ -129,15 +124,18 @@ def train_and_test(root: str, config: str, tag: str, seed: int, options: Sequenc
     rows = []
     for threshold in thresholds:
         log = os.path.join(root, work, f'test_thr{threshold}.log')
-        test_cmd = [sys.executable, os.path.join(HERE, 'test.py'), config, checkpoint,
-                    '--work-dir', os.path.join(work, f'test_thr{threshold}'), '--cfg-options',
+        test_dir = os.path.join(work, f'test_thr{threshold}')
+        test_cmd = [sys.executable, os.path.join(TOOLS, 'test.py'), config, checkpoint,
+                    '--work-dir', test_dir, '--cfg-options', TEST_METRIC,
                     f'model.decode_head.mask_threshold={threshold}', *options]
         test_s, _ = run(test_cmd, root, log, threads)
-        with open(log) as f:
-            scores = parse_test_log(f.read())
+        metrics = read_test_metrics(os.path.join(root, test_dir))
+        if metrics is None:
+            raise RuntimeError(f'{" ".join(test_cmd)} wrote no metrics file under '
+                               f'{os.path.join(root, test_dir)}; see {log}')
         rows.append(dict(tag=tag, seed=seed, threshold=threshold, train_s=round(train_s, 1),
                          train_cpu_s=round(train_cpu, 1),
-                         test_s=round(test_s, 1), checkpoint=checkpoint, **scores,
+                         test_s=round(test_s, 1), checkpoint=checkpoint, **scores(metrics),
                          command=' '.join(os.path.relpath(c, REPO) if c.startswith(REPO)
                                           else c for c in train_cmd)))
     return rows

@@ -13,7 +13,8 @@ and the ratios a/b and b/c, the same ratios in FLOPs (counted by
 top-k sets differ. Text embeddings are cached in every variant (computed before timing). The
 variants alternate, one call each per round; seconds and ratios are medians over the rounds.
 
-Usage: python tools/benchmark_no_train.py [--k 20] [--size 352] [--images 3] [--repeats 3]
+Usage: python tools/benchmarks/benchmark_no_train.py [--k 20] [--size 352] [--images 3]
+    [--repeats 3]
                                          [--device cpu|cuda]
 """
 import argparse

@@ -18,7 +18,7 @@ table, the targets of issue 24 §4 and the commands are printed and written, wit
 else this tool printed, to ``--out``.
 
 Usage:
-    python tools/benchmark_open_world.py [--root work_dirs/open_world] [--seeds 0 1 2]
+    python tools/benchmarks/benchmark_open_world.py [--root work_dirs/open_world] [--seeds 0 1 2]
         [--rows prefix-set-matching ...] [--split-seed 0] [--unseen-fraction 0.25]
         [--reuse] [--out docs/benchmarks/open_world_cpu.txt] [--cfg-options K=V ...]
 
@@ -27,7 +27,6 @@ set-matching rows, then the rest. ``--reuse`` keeps what an earlier call trained
 under the same ROOT, so a later call with more seeds or rows adds to the same table.
 """
 import argparse
-import glob
 import json
 import math
 import os
@@ -35,10 +34,12 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from coseg_tools.benchmarking import read_test_metrics
+
+TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # train.py, test.py
+REPO = os.path.dirname(TOOLS)
 CONFIG_DIR = os.path.join(REPO, 'configs/coseg/open_world')
 DEFAULT_OUT = os.path.join(REPO, 'docs/benchmarks/open_world_cpu.txt')
 
@@ -96,21 +97,8 @@ def run(cmd: List[str], cwd: str, log: str) -> float:
     return time.perf_counter() - start
 
 
-def read_test_metrics(work_dir: str) -> Optional[Dict[str, float]]:
-    """The metrics mmengine's LoggerHook wrote after the newest test run under ``work_dir``
-    (``<timestamp>/<timestamp>.json``); None when there is none."""
-    files = sorted(glob.glob(os.path.join(work_dir, '*', '*.json')))
-    files = [f for f in files
-             if os.path.basename(f)[:-5] == os.path.basename(os.path.dirname(f))]
-    if not files:
-        return None
-    with open(files[-1]) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
-    return {k: float(v) for k, v in lines[-1].items() if isinstance(v, (int, float))}
-
-
 def tool(name: str) -> str:
-    return os.path.join(HERE, name)
+    return os.path.join(TOOLS, name)
 
 
 def relative(cmd: Sequence[str]) -> str:

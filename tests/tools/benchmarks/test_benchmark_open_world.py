@@ -1,8 +1,6 @@
-"""tools/benchmark_open_world.py's pieces that need no training: the metrics file it reads,
-the order of its runs, the figures of a row."""
+"""tools/benchmarks/benchmark_open_world.py's pieces that need no training: the order of its
+runs, the figures of a row (the metrics file it reads: tests/coseg_tools/test_benchmarking.py)."""
 import importlib.util
-import json
-import math
 import os
 
 from tests.helpers import REPO
@@ -10,23 +8,10 @@ from tests.helpers import REPO
 
 def load_tool():
     spec = importlib.util.spec_from_file_location(
-        'benchmark_open_world', os.path.join(REPO, 'tools/benchmark_open_world.py'))
+        'benchmark_open_world', os.path.join(REPO, 'tools/benchmarks/benchmark_open_world.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool
-
-
-def test_reads_the_newest_metrics_file_of_a_test_work_dir(tmp_path):
-    tool = load_tool()
-    assert tool.read_test_metrics(str(tmp_path)) is None
-    for stamp, miou in (('20261204_100000', 1.0), ('20261204_110000', 2.5)):
-        os.makedirs(tmp_path / stamp / 'vis_data')
-        (tmp_path / stamp / f'{stamp}.json').write_text(
-            json.dumps(dict(aAcc=50.0, mIoU=miou, unseen_mIoU=math.nan, time=0.1)) + '\n')
-        # mmengine's scalars.json of a training run is not a test's metrics file
-        (tmp_path / stamp / 'vis_data' / 'scalars.json').write_text('{"mIoU": 99}\n')
-    metrics = tool.read_test_metrics(str(tmp_path))
-    assert metrics['mIoU'] == 2.5 and math.isnan(metrics['unseen_mIoU'])
 
 
 def test_runs_in_priority_order():

@@ -10,7 +10,7 @@ classes (random embeddings: the text encoder is not part of the graph).
 
 Prints one ``name: value`` line per figure.
 
-Usage: python tools/benchmark_onnx.py [--sizes 224 352] [--repeats 5] [--threads N]
+Usage: python tools/benchmarks/benchmark_onnx.py [--sizes 224 352] [--repeats 5] [--threads N]
     [--modes prefix xatten]
 """
 import argparse

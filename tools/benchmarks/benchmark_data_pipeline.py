@@ -22,7 +22,8 @@ beside it:
 
 The order of the two paths alternates per round; figures are medians over ``--repeats`` rounds.
 
-Usage: python tools/benchmark_data_pipeline.py [--images 64] [--repeats 3] [--target 1113]
+Usage: python tools/benchmarks/benchmark_data_pipeline.py [--images 64] [--repeats 3]
+    [--target 1113]
            [--cores 16] [--loader-workers 4 12]
 """
 import argparse
@@ -40,8 +41,9 @@ import torch
 
 import coseg_mmseg  # noqa: F401  (registers the components)
 from coseg_tools.benchmarking import cpu_model, feed_verdict, load_config
+from coseg_tools.generators import write_coco_stuff_split
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PLAIN = 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff.py'
 PRERESIZED = 'configs/coseg/coseg_prefix_1xb64-bf16_cocostuff-224.py'
 CONVERTER = osp.join(REPO, 'tools', 'dataset_converters', 'preresize_coco_stuff.py')
@@ -52,13 +54,15 @@ def make_coco_sized_data(root: str, count: int, *, height: int = 480, width: int
     """``count`` samples in COCO-Stuff-164k's layout under ``root`` (train2017): photo-like
     JPEGs (smooth regions, edges and sensor-like noise, quality 90 like COCO's) and label maps
     of a few regions of the 171 classes and 255."""
+    write_coco_stuff_split(root, 'train2017', draw_coco_sized_samples(count, height, width, seed),
+                           first_id=0, jpeg_quality=90)
+
+
+def draw_coco_sized_samples(count: int, height: int, width: int, seed: int):
+    """The samples of :func:`make_coco_sized_data`: (image BGR uint8, label uint8) pairs."""
     rng = np.random.default_rng(seed)
-    img_dir = osp.join(root, 'images', 'train2017')
-    ann_dir = osp.join(root, 'annotations', 'train2017')
-    os.makedirs(img_dir, exist_ok=True)
-    os.makedirs(ann_dir, exist_ok=True)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    for i in range(count):
+    for _ in range(count):
         label = np.full((height, width), 255, np.uint8)
         img = np.empty((height, width, 3), np.float32)
         base = rng.uniform(0, 255, 3)
@@ -70,10 +74,7 @@ def make_coco_sized_data(root: str, count: int, *, height: int = 480, width: int
             label[inside] = rng.integers(0, 171)
             img[inside] = rng.uniform(0, 255, 3) + 30 * np.cos(yy[inside, None] / 15)
         img += rng.normal(0, 8, img.shape)
-        name = f'{i:012d}'
-        cv2.imwrite(osp.join(img_dir, name + '.jpg'), np.clip(img, 0, 255).astype(np.uint8),
-                    [cv2.IMWRITE_JPEG_QUALITY, 90])
-        cv2.imwrite(osp.join(ann_dir, name + '_labelTrainIds.png'), label)
+        yield np.clip(img, 0, 255).astype(np.uint8), label
 
 
 def build_dataset(config: str, data_root: str):

@@ -1,11 +1,11 @@
 """Regression guard: CoSeg learns the convergence benchmark through tools/train.py and test.py.
 
-A short version of ``tools/benchmark_convergence.py``: fewer scenes (240 / 30 + 3 crowded) and
-iterations (300) than the benchmark, with the set-matching config, the data generator and the
-text tower of the benchmark. The bounds sit between this run and the same run broken on
-purpose (the paper's area-ranked targets, no mask loss, no naming loss): the values measured
-and their commands are in docs/benchmarks/convergence_guard_cpu.txt. Each bound states which
-broken runs it separates from the working one, and by how much (measured at 300 iterations):
+A short version of ``tools/benchmarks/benchmark_convergence.py``: fewer scenes (240 / 30 + 3
+crowded) and iterations (300) than the benchmark, with the set-matching config, the data
+generator and the text tower of the benchmark. The bounds sit between this run and the same run
+broken on purpose (the paper's area-ranked targets, no mask loss, no naming loss): the values
+measured and their commands are in docs/benchmarks/convergence_guard_cpu.txt. Each bound states
+which broken runs it separates from the working one, and by how much (measured at 300 iterations):
 
 - mIoU >= 33: working 44.6 / 44.8; broken at most 21.9 (area targets), 10.9 (no mask loss),
   9.9 (no naming loss): all three, by 11 points or more on either side.
@@ -20,10 +20,13 @@ Not checked: classes predicted but absent from every label (spurious), since the
 scenes hold every class (asserted below) it is 0 by construction; and at most 8 named, which
 the 8 slots make true by construction.
 """
+import json
 import os
 
+import numpy as np
 import pytest
 
+from coseg_tools.benchmarking import read_test_metrics
 from coseg_tools.generators.convergence import CONVERGENCE_NAMES, make_convergence_assets
 from tests.helpers import REPO, run_tool
 
@@ -46,10 +49,10 @@ def benchmark_root(tmp_path_factory):
 
 
 def load_tool():
-    """tools/benchmark_convergence.py as a module."""
+    """tools/benchmarks/benchmark_convergence.py as a module."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'benchmark_convergence', os.path.join(REPO, 'tools/benchmark_convergence.py'))
+        'benchmark_convergence', os.path.join(REPO, 'tools/benchmarks/benchmark_convergence.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool
@@ -60,11 +63,11 @@ def test_short_convergence_run_learns(benchmark_root):
     """Train ITERS iterations with tools/train.py, test the checkpoint with tools/test.py."""
     train = run_tool('train.py', CONFIG, '--work-dir', 'short', *SHORT, cwd=str(benchmark_root))
     assert train.returncode == 0, train.stdout[-4000:]
-    test = run_tool('test.py', CONFIG, f'short/iter_{ITERS}.pth', '--work-dir', 'short_test',
-                    cwd=str(benchmark_root))
-    assert test.returncode == 0, test.stdout[-4000:]
     tool = load_tool()
-    scores = tool.parse_test_log(test.stdout)
+    test = run_tool('test.py', CONFIG, f'short/iter_{ITERS}.pth', '--work-dir', 'short_test',
+                    '--cfg-options', tool.TEST_METRIC, cwd=str(benchmark_root))
+    assert test.returncode == 0, test.stdout[-4000:]
+    scores = tool.scores(read_test_metrics(str(benchmark_root / 'short_test')))
     assert scores['miou'] >= MIOU_BOUND, scores
     # Per class, how often a slot names it where it is: low with broken targets or naming.
     held_out = tool.held_out_slots(str(benchmark_root), CONFIG, f'short/iter_{ITERS}.pth')
@@ -125,18 +128,14 @@ def test_runs_side_by_side_report_their_own_cpu_seconds(tmp_path):
     assert cpu[1] < 1.5 * cpu[0], cpu  # the later one used to count both
 
 
-def test_parse_test_log_separates_present_and_spurious_classes():
+def test_figures_come_from_the_metrics_file_a_test_writes(tmp_path):
+    """The table's figures are what the evaluator returned, read from mmengine's metrics file;
+    mIoU as IoUMetric prints it (its float32 percent, stored in the file unrounded)."""
     tool = load_tool()
-    log = '\n'.join([
-        'per class results:', '',
-        '+--------+-------+-------+', '| Class  |  IoU  |  Acc  |',
-        '+--------+-------+-------+',
-        '| person | 80.0  | 90.0  |',  # present
-        '| brick wall | 60.0 | 70.0 |',  # present, a name with a space
-        '|  car   |  0.0  |  nan  |',  # predicted, absent from the labels: spurious
-        '|  dog   |  nan  |  nan  |',  # neither: not counted
-        '+--------+-------+-------+',
-        'x - Iter(test) [30/30]    aAcc: 88.0  mIoU: 46.67  mAcc: 80.0'])
-    assert tool.parse_test_log(log) == dict(miou=46.67, present_miou=70.0, spurious=1)
-    with pytest.raises(ValueError, match='mIoU'):
-        tool.parse_test_log('nothing')
+    stamp = tmp_path / '20261205_070000'
+    stamp.mkdir()
+    (stamp / '20261205_070000.json').write_text(json.dumps(dict(
+        aAcc=90.51000213623047, mIoU=float(np.float32(88.44)), mAcc=92.0,
+        present_mIoU=88.44, spurious_classes=1, data_time=0.01, time=0.1)) + '\n')
+    assert tool.scores(read_test_metrics(str(tmp_path))) == dict(
+        miou=88.44, present_miou=88.44, spurious=1)

@@ -1,7 +1,7 @@
 """Peak memory of segmenting one large image with many words, and of one large web upload.
 
 Usage:
-    python tools/benchmark_memory.py [--before COMMIT] [--size 2000] [--words 200]
+    python tools/benchmarks/benchmark_memory.py [--before COMMIT] [--size 2000] [--words 200]
         [--upload 4000 8000] [--upload-words 12]
 
 Each measurement runs in its own process on the tiny model (the sizes that matter here are the
@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = os.path.join(REPO, 'configs', 'tiny', 'coseg_prefix_tiny_cocostuff.py')
 
 PRELUDE = '''

@@ -1,5 +1,5 @@
-"""tools/benchmark.py: the FLOP floor every time ratio is compared with, and the per-config
-training throughput table built from the shipped configs."""
+"""tools/benchmarks/benchmark.py: the FLOP floor every time ratio is compared with, and the
+per-config training throughput table built from the shipped configs."""
 import argparse
 import importlib.util
 import os
@@ -11,7 +11,7 @@ from tests.helpers import REPO, TINY_CONFIG
 
 def load_benchmark():
     spec = importlib.util.spec_from_file_location(
-        'benchmark', os.path.join(REPO, 'tools', 'benchmark.py'))
+        'benchmark', os.path.join(REPO, 'tools', 'benchmarks', 'benchmark.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

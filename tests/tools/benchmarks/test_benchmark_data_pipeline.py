@@ -1,4 +1,4 @@
-"""tools/benchmark_data_pipeline.py end to end on a few generated COCO-sized samples."""
+"""tools/benchmarks/benchmark_data_pipeline.py end to end on a few generated COCO-sized samples."""
 import math
 import re
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow  # starts the tools in subprocesses
 
 
 def test_prints_per_worker_rates_and_the_worker_count(tmp_path):
-    result = run_tool('benchmark_data_pipeline.py', '--images', '4', '--repeats', '1',
+    result = run_tool('benchmarks/benchmark_data_pipeline.py', '--images', '4', '--repeats', '1',
                       '--target', '1000', '--cores', '16', '--no-feature-cache',
                       '--loader-workers', '0', '--loader-batches', '1',
                       cwd=str(tmp_path), timeout=300)
