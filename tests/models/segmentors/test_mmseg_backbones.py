@@ -59,8 +59,8 @@ def test_convergence_row_changes_only_the_image_encoder(row):
     mixed = Config.fromfile(os.path.join(REPO, CONVERGENCE.format('_' + row)))
     a, b = flat(mixed.to_dict()), flat(frozen.to_dict())
     changed = {k for k in a.keys() | b.keys() if a.get(k, 'absent') != b.get(k, 'absent')}
-    allowed = {'model.neck', 'model.decode_head.use_cls_token'}
-    assert {k for k in changed if not k.startswith('model.backbone.')} <= allowed
+    assert {k for k in changed if not k.startswith(('model.backbone.', 'model.neck'))} <= {
+        'model.decode_head.use_cls_token'}
     assert mixed.model.backbone.type == MMSEG_ROWS[row]
     adapter, neck = mixed.model.neck
     assert neck == frozen.model.neck  # the neck restated whole: every setting kept
@@ -70,10 +70,12 @@ def test_convergence_row_changes_only_the_image_encoder(row):
 
 @pytest.mark.parametrize('row', MMSEG_ROWS)
 def test_convergence_row_trains_its_backbone(row):
-    """One optimizer step of the benchmark's optimizer moves every backbone weight (a frozen
-    or disconnected backbone would leave them), the loss is finite, the frozen text tower
-    stays put, and the adapter's grid times the head's patch gives back the 128 px input (a
-    coarser grid would draw the masks at a fraction of the input and resize them)."""
+    """Two steps of the benchmark's optimizer move every backbone weight (a frozen or
+    disconnected backbone would leave them; two, as ResNet's zero-initialised last norm of
+    each residual branch keeps the branch's first gradients at 0), the losses are finite, the
+    frozen text tower stays put, and the adapter's grid times the head's patch gives back the
+    128 px input (a coarser grid would draw the masks at a fraction of the input and resize
+    them)."""
     from mmengine.optim import build_optim_wrapper
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
@@ -99,9 +101,9 @@ def test_convergence_row_trains_its_backbone(row):
     assert tuple(g * cfg.model.decode_head.patch_size for g in features['grid']) == size
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
-    losses = model.train_step(dict(inputs=list(images), data_samples=samples), optim)
-    assert all(torch.isfinite(v).all() for v in losses.values())
-    assert sum(losses.values()) > 0
+    for _ in range(2):
+        losses = model.train_step(dict(inputs=list(images), data_samples=samples), optim)
+        assert all(torch.isfinite(v) for v in losses.values()) and losses['loss'] > 0
     params = dict(model.named_parameters())
     moved = {n for n in before if not torch.equal(before[n], params[n])}
     backbone = {n for n in before if n.startswith('backbone.')}
