@@ -150,6 +150,10 @@ def test_config_piece_builds_what_it_defines(path):
         for scheduler in cfg.param_scheduler:
             PARAM_SCHEDULERS.build(dict(scheduler, optimizer=optim, epoch_length=10))
         assert cfg.train_cfg.get('max_iters', cfg.train_cfg.get('max_epochs', 0)) > 0
+        if 'max_iters' in cfg.train_cfg:
+            # the decay ends with the training (a piece that shortens the training must
+            # shorten its scheduler too, or the learning rate never comes down)
+            assert cfg.param_scheduler[-1]['end'] == cfg.train_cfg.max_iters
     else:
         pytest.fail(f'no check for the config piece {os.path.relpath(path, REPO)}: add one')
 

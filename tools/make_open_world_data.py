@@ -2,6 +2,7 @@
 
 Usage: python tools/make_open_world_data.py [--out data/open_world] [--clip-seed 0]
     [--split-seed 0] [--unseen-fraction 0.25] [--num-train 600] [--num-val 100] [--force]
+    [--clip-steps N]
     [--report]
 
 Writes OUT/clip (a tiny CLIP in HuggingFace format, both towers trained contrastively on
@@ -27,16 +28,23 @@ def main() -> None:
     parser.add_argument('--unseen-fraction', type=float, default=0.25)
     parser.add_argument('--num-train', type=int, default=600)
     parser.add_argument('--num-val', type=int, default=100)
+    parser.add_argument('--clip-steps', type=int, default=None,
+                        help='CLIP pretraining steps (default: the pretraining\'s own, '
+                             'coseg_tools/open_world/clip_pretraining.py DEFAULTS)')
     parser.add_argument('--force', action='store_true',
                         help='rebuild the CLIP or scenes made with other arguments')
     parser.add_argument('--report', action='store_true',
                         help='write OUT/clip_report.json (zero-shot accuracy, dense floor)')
     add_debug_argument(parser)
     args = parser.parse_args()
+    if args.clip_steps is not None and args.clip_steps < 1:
+        parser.error(f'--clip-steps must be at least 1, got {args.clip_steps}')
     from coseg_tools.open_world.assets import make_open_world
     paths = make_open_world(args.out, clip_seed=args.clip_seed, split_seed=args.split_seed,
                             unseen_fraction=args.unseen_fraction, num_train=args.num_train,
-                            num_val=args.num_val, force=args.force)
+                            num_val=args.num_val, force=args.force,
+                            clip_args=None if args.clip_steps is None else
+                            dict(steps=args.clip_steps))
     for name, path in paths.items():
         print(f'{name}: {path}')
     if args.report:

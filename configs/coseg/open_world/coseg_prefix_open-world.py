@@ -8,6 +8,6 @@ _base_ = [
     '../../_base_/models/coseg_prefix_open-world.py',
     '../../_base_/datasets/open_world.py',
     'mmseg::_base_/default_runtime.py',
-    '../../_base_/schedules/schedule_adam_cosine_2k.py',
+    '../../_base_/schedules/schedule_adam_cosine_1k.py',
 ]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -8,7 +8,7 @@ _base_ = [
     '../../_base_/models/clip_data_preprocessor.py',
     '../../_base_/datasets/open_world.py',
     'mmseg::_base_/default_runtime.py',
-    '../../_base_/schedules/schedule_adam_cosine_2k.py',
+    '../../_base_/schedules/schedule_adam_cosine_1k.py',
 ]
 custom_imports = dict(imports=['coseg_mmseg', 'coseg_tools.open_world.dataset'],
                       allow_failed_imports=False)

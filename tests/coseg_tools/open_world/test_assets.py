@@ -77,11 +77,26 @@ def test_reuses_what_matches_and_refuses_the_rest(tiny_world):
     assert os.path.getmtime(os.path.join(out, 'clip', 'model.safetensors')) == stamp
 
 
-def test_tool_says_one_line_for_a_bad_fraction(tmp_path, monkeypatch, capsys):
+def load_tool():
     path = os.path.join(REPO, 'tools', 'make_open_world_data.py')
     spec = importlib.util.spec_from_file_location('make_open_world_data_tool', path)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
+    return tool
+
+
+@pytest.mark.parametrize('extra, clip_args', [([], None), (['--clip-steps', '7'], dict(steps=7))])
+def test_tool_passes_the_clip_steps(tmp_path, monkeypatch, extra, clip_args):
+    import coseg_tools.open_world.assets as assets
+    calls = []
+    monkeypatch.setattr(assets, 'make_open_world', lambda out, **kw: calls.append(kw) or {})
+    monkeypatch.setattr(sys, 'argv', ['make_open_world_data.py', '--out', str(tmp_path), *extra])
+    load_tool().main()
+    assert calls[0]['clip_args'] == clip_args
+
+
+def test_tool_says_one_line_for_a_bad_fraction(tmp_path, monkeypatch, capsys):
+    tool = load_tool()
     from coseg_tools.cli import run_tool
     argv = ['make_open_world_data.py', '--out', str(tmp_path / 'x'), '--unseen-fraction', '1.5']
     monkeypatch.setattr(sys, 'argv', argv)
