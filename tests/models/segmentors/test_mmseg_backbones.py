@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from tests.helpers import REPO
+from tests.helpers import REPO, flat
 
 
 def build(name: str):
@@ -38,16 +38,6 @@ MMSEG_ROWS = {
     'vit-mmseg': 'VisionTransformer',
 }
 CONVERGENCE = 'configs/coseg/convergence/coseg_prefix_set-matching{}_convergence.py'
-
-
-def flat(tree, prefix: str = '') -> dict:
-    """Dotted key -> leaf value of a resolved config (lists and tuples are leaves)."""
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    out = {}
-    for key, value in tree.items():
-        out.update(flat(value, f'{prefix}.{key}' if prefix else key))
-    return out
 
 
 @pytest.mark.parametrize('row', MMSEG_ROWS)
