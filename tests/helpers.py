@@ -25,3 +25,13 @@ def read_scalars(work_dir: str) -> List[dict]:
     assert len(paths) == 1, paths
     with open(paths[0]) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def flat(tree, prefix: str = '') -> dict:
+    """Dotted key -> leaf value of a resolved config (lists and tuples are leaves)."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out = {}
+    for key, value in tree.items():
+        out.update(flat(value, f'{prefix}.{key}' if prefix else key))
+    return out

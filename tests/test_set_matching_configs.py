@@ -7,19 +7,9 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from tests.helpers import REPO, TINY_CONFIG
+from tests.helpers import REPO, TINY_CONFIG, flat
 
 NECKS = ('prefix', 'xatten')
-
-
-def flat(tree, prefix: str = '') -> dict:
-    """Dotted key -> leaf value of a resolved config (lists and tuples are leaves)."""
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    out = {}
-    for key, value in tree.items():
-        out.update(flat(value, f'{prefix}.{key}' if prefix else key))
-    return out
 
 
 def difference(config: str, base: str) -> dict:

@@ -15,8 +15,10 @@ Usage:
         [--jobs J] [--threads T]
 
 ``--recipes`` runs the comparison of docs/convergence.md: every recipe (the paper's, the
-authors' released one, set matching with and without Dice) with both necks. ``--jobs 2``
-trains two runs side by side (give each ``--threads 1``). ``--ablation`` trains the paper's
+authors' released one, set matching with and without Dice) with both necks. ``--configs
+prefix-set-matching-r18-mmseg prefix-set-matching-vit-mmseg``: the set-matching prefix row on
+mmseg's own ResNetV1c and VisionTransformer, trained from scratch (docs/convergence.md).
+``--jobs 2`` trains two runs side by side (give each ``--threads 1``). ``--ablation`` trains the paper's
 prefix config once per variant, each undoing one ingredient of the benchmark (naming,
 resolution, data) and tests the full model at several no-label thresholds: what held the
 earlier tiny runs back (docs/convergence.md).
@@ -36,11 +38,20 @@ REPO = os.path.dirname(TOOLS)
 # The recipes compared (docs/convergence.md), as config-name infixes: the paper's area-ranked
 # targets (no infix), the authors' released recipe, set matching without and with Dice.
 RECIPES = ('', 'authors-recipe', 'set-matching', 'set-matching-dice')
-CONFIGS = {
+CONVERGENCE_CONFIGS = os.path.join(REPO, 'configs/coseg/convergence')
+RECIPE_CONFIGS = {
     f'{neck}-{recipe}'.rstrip('-'): os.path.join(
-        REPO, 'configs/coseg/convergence',
-        f'coseg_{neck}_{recipe}_convergence.py'.replace('__', '_'))
+        CONVERGENCE_CONFIGS, f'coseg_{neck}_{recipe}_convergence.py'.replace('__', '_'))
     for neck in ('prefix', 'xatten') for recipe in RECIPES
+}
+# CoSeg-Prefix with set matching on mmseg's own backbones, trained from scratch through
+# FeatureMapAdapter instead of the frozen CLIP image tower (--configs prefix-set-matching-*).
+MMSEG_BACKBONES = ('r18-mmseg', 'vit-mmseg')
+CONFIGS = {
+    **RECIPE_CONFIGS,
+    **{f'prefix-set-matching-{backbone}': os.path.join(
+        CONVERGENCE_CONFIGS, f'coseg_prefix_set-matching_{backbone}_convergence.py')
+       for backbone in MMSEG_BACKBONES},
 }
 # Each ablation undoes one ingredient of the benchmark (cfg-options on the prefix config).
 SMALL_INPUT = 32  # 4 x 4 patches of 8 px: the tiny demo config's grid (64 px, 16 px patches)
@@ -357,7 +368,7 @@ def main() -> None:
             if name == 'benchmark':
                 slot_report(root, CONFIGS['prefix'], new[0]['checkpoint'])
     else:
-        keys = list(CONFIGS) if args.recipes else args.configs
+        keys = list(RECIPE_CONFIGS) if args.recipes else args.configs
         runs = [(key, seed) for key in keys for seed in args.seeds]
 
         def one(run: Tuple[str, int]) -> List[dict]:
