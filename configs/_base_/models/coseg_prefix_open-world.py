@@ -33,6 +33,5 @@ model = dict(
         patch_size=8,
         # As in the convergence benchmark, slots are named against the whole (seen) vocabulary
         # with more weight than the paper's ViT-B/16 setting, but at its temperature (the base's,
-        # for the loss and the naming alike): the convergence benchmark's sharper 0.02 transferred
-        # less to unseen names on every seed measured (docs/open_vocabulary.md).
+        # for the loss and the naming alike); why: docs/open_vocabulary.md.
         loss_decode=dict(contrast='vocabulary', lang_weight=1.0)))
