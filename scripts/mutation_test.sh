@@ -98,7 +98,7 @@ EOF
     } > "$work/setup.cfg"
     start=$(date +%s)
     # One thread: mutmut forks a process per mutant, and a child forked from a parent whose
-    # OpenMP pool has run can block forever (seen: a mutant stuck 12 minutes at 0 s of CPU).
+    # OpenMP pool has run can block forever (seen once: docs/benchmarks/mutation_cpu.txt).
     (cd "$work" && PYTHONPATH=$work OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 15 "$MUTMUT" run --max-children 1 > run.log 2>&1) || {
         echo "error: mutmut failed for group $group; see $work/run.log" >&2
         tail -20 "$work/run.log" >&2

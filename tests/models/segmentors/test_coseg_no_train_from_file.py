@@ -10,17 +10,8 @@ label. The models are tiny and random (``tests/conftest.py``); the processors ar
 openai/clip-vit-base-patch16: shortest edge 224, bicubic, centre crop 224, CLIP's statistics),
 and a CLIP tokenizer built from the BPE vocabulary shipped in open_clip.
 
-Measured on the 480 x 640 scene below (normalised input units; old = main before the fix):
-- CLIPSeg's input: mmcv's pillow backend resizes as PIL does: 0 against transformers' PIL
-  processor, 0.0175 against its default torchvision one (one grey level). Old: cv2's bilinear
-  resize (0.39) and CLIP's statistics instead of ImageNet's: 0.57.
-- The ranking input, made from the decoded file by the pipeline's ``CLIPRankView``: equal to
-  transformers' PIL processor's, within 0.015 (one grey level; mean 4.0e-5) of its default
-  torchvision one. Before (issue 27.4), derived from the 352 x 352 squash (resampled twice):
-  max 0.111, mean 0.0138, cosine similarities within 2.6e-4; before that (bilinear shrink of
-  the whole squash, no crop): max 1.84, mean 0.095; similarities off by 3.8e-3.
-- Mask logits: 7.5e-7 against the PIL processors, 0.012 against the torchvision ones (tiny
-  random CLIPSeg, logits within +-0.86). Old: 0.23.
+What each comparison measured, and what the code before each fix gave:
+docs/benchmarks/test_margins_cpu.txt.
 """
 import functools
 import glob
