@@ -21,6 +21,8 @@ def private_cache_dir(tmp_path_factory):
 def mmseg_scope():
     """Build from mmseg's registries, as its tools do (``default_scope='mmseg'``)."""
     from mmseg.utils import register_all_modules
+
+    import coseg_mmseg  # noqa: F401  (registers the plugin, as custom_imports does)
     register_all_modules(init_default_scope=True)
 
 

@@ -63,8 +63,12 @@ class HeadOutputs(TypedDict, total=False):
         mask_logits: (B, N, H, W) one mask per slot, at the input size.
         slot_embeds, slot_classes, vocab_embeds, seen_mask: passed through from
             :class:`CoSegFeatures`.
+        region_embeds: (B, N, D) CLIP's pooled embedding of each slot's masked image (zeros
+            for a slot whose mask is empty); added by the segmentor at inference, only with
+            ``decode_head.region_naming_weight`` set.
     """
     mask_logits: Tensor
+    region_embeds: Tensor
     slot_embeds: Tensor
     slot_classes: Tensor
     vocab_embeds: Tensor

@@ -145,6 +145,13 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             zero-shot model's bias towards its training classes in a vocabulary that mixes
             seen and unseen names. 0 (default): off. The segmentor says which names are seen
             (``CoSegBase.seen_classes``).
+        region_naming_weight: At inference, blend each slot's cosine similarities to the names
+            with those of CLIP's own embedding of the slot's masked image (the segmentor
+            computes it: ``region_embeds``): ``(1 - w) * slot + w * region``, before
+            ``seen_calibration``. With one softmax temperature this is the geometric mean
+            of the two naming distributions, ZegFormer's segment-level ensemble (Ding et al.,
+            CVPR 2022), which OVSeg also uses: CLIP's image tower, never trained on the seen
+            classes, leans to them less than the slots do. 0 (default): off; 1: CLIP alone.
         loss_decode: The loss config (:class:`CoSegLoss`).
         ignore_index: Label of pixels without class.
         init_cfg: ``dict(type='CLIPPretrained', checkpoint='CIDAS/clipseg-rd64-refined',
@@ -166,7 +173,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
                  decoder_act: str = 'relu', mask_head_act: str = 'relu',
                  mask_head_padding: str = 'zeros', inference_rule: str = 'paper',
                  naming_temperature: float = 0.08, train_cfg: Optional[dict] = None,
-                 seen_calibration: float = 0.0) -> None:
+                 seen_calibration: float = 0.0, region_naming_weight: float = 0.0) -> None:
         super().__init__(
             in_channels, channels, num_classes=1, out_channels=1, threshold=mask_threshold,
             dropout_ratio=0.0, loss_decode=loss_decode or dict(type='CoSegLoss'),
@@ -196,6 +203,11 @@ class FiLMCLIPSegHead(BaseDecodeHead):
             raise ValueError(f'decode_head.seen_calibration must be a number in [0, 2] (a '
                              f'cosine similarity), got {seen_calibration!r}')
         self.seen_calibration = float(seen_calibration)
+        if not isinstance(region_naming_weight, (int, float)) or not 0 <= region_naming_weight <= 1:
+            raise ValueError(f'decode_head.region_naming_weight must be a number in [0, 1] (the '
+                             f"share of CLIP's naming of the masked image), got "
+                             f'{region_naming_weight!r}')
+        self.region_naming_weight = float(region_naming_weight)
         if not isinstance(naming_temperature, (int, float)) or not naming_temperature > 0:
             raise ValueError(f'decode_head.naming_temperature must be a number > 0, got '
                              f'{naming_temperature!r}')
@@ -306,7 +318,7 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         masks = self.decode(inputs['layers'], inputs.get('layers_cls'), inputs['grid'],
                             slot_embeds)
         out = HeadOutputs(mask_logits=masks, slot_embeds=slot_embeds)
-        for key in ('vocab_embeds', 'slot_classes', 'seen_mask'):
+        for key in ('vocab_embeds', 'slot_classes', 'seen_mask', 'region_embeds'):
             if key in inputs:
                 out[key] = inputs[key]
         return out
@@ -342,13 +354,18 @@ class FiLMCLIPSegHead(BaseDecodeHead):
         the argmax: the class whose text embedding is nearest to its embedding (a softmax of
         the cosine similarities over :attr:`naming_temperature`), unless the segmentor fixed
         it in ``outputs['slot_classes']`` (the baseline's ranked labels: probability 1).
-        With ``seen_calibration`` and ``outputs['seen_mask']``, the similarities to seen
-        names are lowered by ``seen_calibration`` first.
+        With ``region_naming_weight`` and ``outputs['region_embeds']``, the similarities are
+        blended with those of the slots' masked images first; with ``seen_calibration`` and
+        ``outputs['seen_mask']``, the similarities to seen names are then lowered by
+        ``seen_calibration``.
         """
-        vocab = outputs['vocab_embeds']  # (K + 1, D)
+        vocab = F.normalize(outputs['vocab_embeds'], dim=-1)  # (K + 1, D)
         if 'slot_classes' in outputs:
             return F.one_hot(outputs['slot_classes'], vocab.shape[0]).to(vocab.dtype)
-        sims = F.normalize(outputs['slot_embeds'], dim=-1) @ F.normalize(vocab, dim=-1).t()
+        sims = F.normalize(outputs['slot_embeds'], dim=-1) @ vocab.t()  # (B, N, K + 1)
+        if self.region_naming_weight and outputs.get('region_embeds') is not None:
+            region = F.normalize(outputs['region_embeds'], dim=-1) @ vocab.t()
+            sims = torch.lerp(sims, region.to(sims.dtype), self.region_naming_weight)
         if self.seen_calibration and outputs.get('seen_mask') is not None:
             sims = sims - self.seen_calibration * outputs['seen_mask'].to(sims.dtype)
         return (sims / self.naming_temperature).softmax(dim=-1)

@@ -2,11 +2,13 @@
 from typing import Dict, List, Optional
 
 import torch
+import torch.nn.functional as F
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor
 
-from ..features import BackboneFeatures, CoSegFeatures
+from ..backbones.frozen_clip_backbone import FrozenCLIPBackbone
+from ..features import BackboneFeatures, CoSegFeatures, HeadOutputs
 from ..utils.feature_cache import FeatureCache, split_batch, stack_batch
 from .coseg_base import CoSegBase
 
@@ -44,6 +46,12 @@ class CoSeg(CoSegBase):
                          text_encoder=text_encoder, **kwargs)
         self.feature_cache = (None if feature_cache is None else
                               FeatureCache(**feature_cache, backbone=self.backbone))
+        if (getattr(self.decode_head, 'region_naming_weight', 0)
+                and not isinstance(self.backbone, FrozenCLIPBackbone)):
+            raise ValueError(f'decode_head.region_naming_weight needs CLIP\'s image embedding '
+                             f'of each masked slot: model.backbone must be a '
+                             f'FrozenCLIPBackbone, not {type(self.backbone).__name__}; set '
+                             f'region_naming_weight=0')
         self.save_frozen_references()
 
     def backbone_features(self, inputs: Tensor,
@@ -105,6 +113,39 @@ class CoSeg(CoSegBase):
         """
         return self.neck_features(self.backbone_features(inputs, data_samples), split=split,
                                   vocab_embeds=vocab_embeds)
+
+    def head_outputs(self, inputs: Tensor,
+                     batch_img_metas: Optional[List[dict]] = None) -> HeadOutputs:
+        """The head's outputs at inference, with ``region_embeds`` when
+        ``decode_head.region_naming_weight`` is set (:meth:`region_embeddings`)."""
+        outputs = super().head_outputs(inputs, batch_img_metas)
+        if self.decode_head.region_naming_weight:
+            outputs['region_embeds'] = self.region_embeddings(inputs, outputs['mask_logits'])
+        return outputs
+
+    @torch.no_grad()
+    def region_embeddings(self, inputs: Tensor, mask_logits: Tensor) -> Tensor:
+        """CLIP's pooled embedding of each slot's masked image (ZegFormer's segment view).
+
+        Each slot keeps the pixels where its mask probability exceeds 0.5; every other pixel
+        is set to 0 in the normalised input, CLIP's mean colour. The frozen backbone embeds
+        the B * N masked images (its pooled ``image_embed``).
+
+        Args:
+            inputs: (B, 3, H, W) normalised images.
+            mask_logits: (B, N, H', W') the slots' mask logits.
+
+        Returns:
+            (B, N, D) embeddings; zeros for a slot whose mask is empty.
+        """
+        B, N = mask_logits.shape[:2]
+        if mask_logits.shape[-2:] != inputs.shape[-2:]:
+            mask_logits = F.interpolate(mask_logits, size=inputs.shape[-2:], mode='bilinear',
+                                        align_corners=self.align_corners)
+        keep = mask_logits > 0  # (B, N, H, W): probability above 0.5
+        masked = (inputs[:, None] * keep[:, :, None].to(inputs.dtype)).flatten(0, 1)
+        embeds = self.backbone(masked, final='image_embed')['image_embed'].unflatten(0, (B, N))
+        return embeds * keep.flatten(2).any(-1, keepdim=True).to(embeds.dtype)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """mmseg's losses, refusing to return a NaN/inf one (the step would ruin the weights).

@@ -342,13 +342,19 @@ class CoSegBase(EncoderDecoder):
                      batch_img_metas: Optional[List[dict]] = None) -> CoSegFeatures:
         """The head's input for ``inputs`` (B, 3, H, W); the metas say where each image is."""
 
+    def head_outputs(self, inputs: Tensor,
+                     batch_img_metas: Optional[List[dict]] = None) -> HeadOutputs:
+        """The decode head's outputs for ``inputs`` (B, 3, H, W) at inference: what
+        :meth:`encode_decode` scores and :meth:`_forward` returns."""
+        return self.decode_head.forward(self.extract_feat(inputs, batch_img_metas))
+
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """(B, K, H, W) class scores at the input size."""
-        return self.decode_head.predict(self.extract_feat(inputs, batch_img_metas),
-                                        batch_img_metas, self.test_cfg)
+        return self.decode_head.predict_by_feat(self.head_outputs(inputs, batch_img_metas),
+                                                batch_img_metas)
 
     def _forward(self, inputs: Tensor, data_samples: OptSampleList = None) -> HeadOutputs:
         """Raw head outputs; pass ``data_samples`` to see the images as :meth:`predict` does."""
         self.load_unloaded_pretrained()
         metas = None if data_samples is None else [s.metainfo for s in data_samples]
-        return self.decode_head.forward(self.extract_feat(inputs, metas))
+        return self.head_outputs(inputs, metas)

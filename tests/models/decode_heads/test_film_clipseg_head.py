@@ -130,6 +130,35 @@ def test_naming_temperature_is_the_heads_not_the_losss():
             tiny_head(naming_temperature=bad)
 
 
+def test_region_naming_is_the_geometric_mean_of_the_two_namings():
+    """With region_naming_weight w the slot's naming distribution is proportional to
+    p_slot ** (1 - w) * p_region ** w (ZegFormer's ensemble), each a softmax of cosines;
+    without region_embeds (training) or at w = 0 the slot names alone."""
+    torch.manual_seed(0)
+    vocab = torch.randn(5, 8)  # 4 names + "unlabeled"
+    slots, regions = torch.randn(2, 3, 8), torch.randn(2, 3, 8) * 3  # norms play no part
+    outputs = dict(slot_embeds=slots, vocab_embeds=vocab, region_embeds=regions)
+    tau = tiny_head().naming_temperature
+
+    def softmax_of_cosines(x):
+        cos = F.cosine_similarity(x[:, :, None], vocab[None, None], dim=-1)  # (2, 3, 5)
+        return cos.div(tau).softmax(-1)
+
+    p_slot, p_region = softmax_of_cosines(slots), softmax_of_cosines(regions)
+    for w in (0.3, 1.0):
+        mixed = p_slot ** (1 - w) * p_region ** w
+        expected = mixed / mixed.sum(-1, keepdim=True)
+        torch.testing.assert_close(tiny_head(region_naming_weight=w).name_slots(outputs),
+                                   expected)
+    assert not torch.allclose(p_slot, p_region, atol=0.1)  # the two namings differ
+    torch.testing.assert_close(tiny_head(region_naming_weight=0.3).name_slots(
+        dict(slot_embeds=slots, vocab_embeds=vocab)), p_slot)
+    torch.testing.assert_close(tiny_head().name_slots(outputs), p_slot)
+    for bad in (-0.1, 1.5, '0.5'):
+        with pytest.raises(ValueError, match=r'region_naming_weight must be a number in \[0, 1\]'):
+            tiny_head(region_naming_weight=bad)
+
+
 def test_seen_calibration_lowers_seen_names_before_naming():
     """Cosine similarities to seen names drop by seen_calibration: a slot a little nearer a
     seen name than an unseen one is named by the unseen one once the gap is calibrated away."""

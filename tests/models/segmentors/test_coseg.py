@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -201,3 +202,58 @@ def test_one_method_builds_the_head_inputs_of_training_inference_and_export():
         expected_out = model.decode_head(reference)
         for key in expected_out:
             assert_same(out[key], expected_out[key], key)
+
+
+def test_region_embeddings_embed_each_slots_masked_image():
+    """Slot n's region embedding is CLIP's pooled embedding of the image with every pixel
+    outside its mask (probability <= 0.5) set to 0, CLIP's mean colour in normalised units;
+    a slot with an empty mask gets zeros. Masks at a lower resolution are upsampled first."""
+    model = build_model(test_vocabulary=VOCAB)
+    model.eval()
+    x = torch.randn(1, 3, 64, 64)
+    logits = torch.full((1, 3, 64, 64), -4.0)
+    logits[0, 0, :, :32] = 4.0  # left half
+    logits[0, 1, 8:24, 40:56] = 0.3  # a square, probability 0.57
+    # slot 2: empty
+    with torch.no_grad():
+        region = model.region_embeddings(x, logits)
+        for n, keep in enumerate((logits[0, 0] > 0, logits[0, 1] > 0)):
+            by_hand = x.clone()
+            by_hand[:, :, ~keep] = 0.0
+            torch.testing.assert_close(
+                region[0, n], model.backbone(by_hand)['image_embed'][0])
+        assert torch.equal(region[0, 2], torch.zeros(TINY_PROJECTION_DIM))
+        assert not torch.allclose(region[0, 0], region[0, 1])
+        # the same masks at half the resolution: upsampled (bilinear) to the input
+        half = torch.full((1, 1, 32, 32), -4.0)
+        half[0, 0, :, :16] = 4.0
+        torch.testing.assert_close(model.region_embeddings(x, half)[0, 0], region[0, 0])
+
+
+def test_region_naming_weight_one_names_slots_by_clip_on_their_masked_images():
+    """With decode_head.region_naming_weight=1 the paper rule's class scores are the slots'
+    masks under the names CLIP gives their masked images (computed here from the backbone
+    and text encoder directly), not under the slots' own names."""
+    model = build_model(test_vocabulary=VOCAB)
+    model.eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        plain = model.encode_decode(x, [sample().metainfo])
+        model.decode_head.region_naming_weight = 1.0
+        masks = model._forward(x)['mask_logits'][0]  # (N, 64, 64)
+        vocab = F.normalize(model.text_encoder(list(VOCAB) + ['unlabeled']), dim=-1)
+        expected = torch.zeros(len(VOCAB) + 1, 64, 64)
+        named = []
+        for mask in masks:
+            keep = mask > 0
+            if not keep.any():
+                name = 0  # a zero embedding: every cosine 0, argmax takes the first name
+            else:
+                embed = model.backbone(torch.where(keep, x, torch.zeros(())))['image_embed']
+                name = int((F.normalize(embed[0], dim=0) @ vocab.t()).argmax())
+            named.append(name)
+            expected[name] = torch.maximum(expected[name], mask.sigmoid())
+        scores = model.encode_decode(x, [sample().metainfo])
+    assert sum(bool((m > 0).any()) for m in masks) >= 2, 'the test needs non-empty masks'
+    torch.testing.assert_close(scores[0], expected[:-1])
+    assert not torch.allclose(scores, plain), 'region naming changed no name: no test'

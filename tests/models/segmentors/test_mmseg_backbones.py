@@ -99,3 +99,13 @@ def test_convergence_row_trains_its_backbone(row):
     backbone = {n for n in before if n.startswith('backbone.')}
     assert backbone and backbone <= moved
     assert not any(n.startswith('text_encoder.') for n in moved)
+
+
+def test_region_naming_needs_clips_image_tower():
+    """decode_head.region_naming_weight embeds masked images with CLIP's image tower: on an
+    mmseg backbone the config is refused at build, naming the backbone and the fix."""
+    cfg = Config.fromfile(os.path.join(REPO, 'configs/tiny/coseg_prefix_tiny-r18_cocostuff.py'))
+    cfg.model.decode_head.region_naming_weight = 0.5
+    with pytest.raises(ValueError, match='FrozenCLIPBackbone, not ResNetV1c; set '
+                                         'region_naming_weight=0'):
+        MODELS.build(cfg.model)
