@@ -11,7 +11,7 @@ OUT/scenes/split.json and OUT/scenes/{img_dir,ann_dir}/{train,val_unseen,val_mix
 (label values: global class ids, 255 unlabelled). The CLIP depends on --clip-seed only and is
 reused when it exists; files made with other arguments are refused unless --force. --report
 also writes OUT/clip_report.json: the CLIP's zero-shot accuracy and its dense (MaskCLIP-style)
-floor on the scenes.
+floor on the scenes, and its text space (nearest other name, additive word model).
 """
 import argparse
 import json
@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument('--force', action='store_true',
                         help='rebuild the CLIP or scenes made with other arguments')
     parser.add_argument('--report', action='store_true',
-                        help='write OUT/clip_report.json (zero-shot accuracy, dense floor)')
+                        help='write OUT/clip_report.json (zero-shot accuracy, dense floor, '
+                             'text space)')
     add_debug_argument(parser)
     args = parser.parse_args()
     if args.clip_steps is not None and args.clip_steps < 1:

@@ -10,6 +10,9 @@
   mmseg's ``IoUMetric`` on the ``val_unseen`` scenes (vocabulary: the unseen names) and the
   ``val_mixed`` scenes (vocabulary: all names; mIoU over seen, over unseen, and their
   harmonic mean).
+- The text space (:func:`text_space`): how close each name's prompt embedding lies to its
+  nearest other name, and whether the embeddings compose: an additive word model fitted on
+  the seen names only, asked for the unseen names.
 
 The CLIP is read only through the plugin's real loaders: ``FrozenCLIPBackbone`` and
 ``FrozenCLIPTextEncoder`` with ``init_cfg=dict(type='CLIPPretrained', source='huggingface')``.
@@ -180,6 +183,98 @@ def dense_floor(backbone, text_encoder, scenes_dir: str, split: Dict,
     return result
 
 
+def _as_array(embeds) -> np.ndarray:
+    """(K, D) float64 numpy array of a numpy array or a (possibly CUDA, grad) tensor."""
+    if hasattr(embeds, 'detach'):
+        embeds = embeds.detach().cpu().numpy()
+    return np.asarray(embeds, np.float64)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def text_space(embeds, names: Sequence[str], seen: Sequence[str], unseen: Sequence[str]
+               ) -> Dict[str, float]:
+    """How crowded the names' embeddings are, and whether they compose from word vectors.
+
+    Nearest other name: for each name, the largest cosine between its embedding and that of
+    any other name (its own cosine 1 excluded); the mean, min and max over all names.
+
+    Additive word model: each seen name's embedding is fitted as ``bias + sum of one vector
+    per word of the name`` (words split on spaces) by ordinary least squares, no ridge, on the
+    seen names only: ``numpy.linalg.lstsq`` on a (n_seen, 1 + n_words) design of a ones
+    column and one-hot word columns, so the minimum-norm solution where columns are collinear
+    (the bias and each word group both sum to one per name). Each unseen name's embedding is
+    then predicted from its words, and counted right when the actual embedding nearest to the
+    prediction (cosine) is its own, among all ``names`` or among the ``unseen`` names only.
+
+    Args:
+        embeds: (K, D) embeddings of ``names`` (numpy array or tensor; need not be unit norm,
+            cosines normalise them; the word model is fitted to them as given).
+        names: the K names, in the order of ``embeds``.
+        seen: names the word model is fitted on (a subset of ``names``).
+        unseen: names it is asked for (a subset of ``names``).
+
+    Returns:
+        ``nearest_other_cosine`` (mean), ``nearest_other_cosine_min``,
+        ``nearest_other_cosine_max``; ``additive_unseen_among_all`` and
+        ``additive_unseen_among_unseen`` (%).
+
+    Raises:
+        ValueError: shapes that disagree, fewer than two names, a seen or unseen name not in
+            ``names``, or an unseen name with a word that no seen name contains.
+    """
+    x = _as_array(embeds)
+    names = list(names)
+    if x.ndim != 2 or len(x) != len(names) or len(names) < 2:
+        raise ValueError(f'embeds must be (K, D) for K >= 2 names; got {x.shape} for '
+                         f'{len(names)} names')
+    index = {n: i for i, n in enumerate(names)}
+    missing = [n for n in list(seen) + list(unseen) if n not in index]
+    if missing:
+        raise ValueError(f'names not in names: {missing}')
+    unit = _unit(x)
+    cos = unit @ unit.T
+    np.fill_diagonal(cos, -np.inf)
+    nearest = cos.max(1)
+
+    words = sorted({w for n in seen for w in n.split()})
+    column = {w: 1 + j for j, w in enumerate(words)}
+    for n in unseen:
+        for w in n.split():
+            if w not in column:
+                raise ValueError(f'word {w!r} of unseen name {n!r} occurs in no seen name; '
+                                 f'the additive word model cannot predict it')
+
+    def design(group):
+        rows = np.zeros((len(group), 1 + len(words)))
+        rows[:, 0] = 1.0
+        for r, n in enumerate(group):
+            for w in n.split():
+                rows[r, column[w]] += 1.0
+        return rows
+
+    coef = np.linalg.lstsq(design(seen), x[[index[n] for n in seen]], rcond=None)[0]
+    predicted = _unit(design(unseen) @ coef)  # (n_unseen, D)
+    own = np.asarray([index[n] for n in unseen])
+    among_all = (predicted @ unit.T).argmax(1)  # indices into names
+    among_unseen = own[(predicted @ unit[own].T).argmax(1)]
+    return dict(nearest_other_cosine=float(nearest.mean()),
+                nearest_other_cosine_min=float(nearest.min()),
+                nearest_other_cosine_max=float(nearest.max()),
+                additive_unseen_among_all=100.0 * float((among_all == own).mean()),
+                additive_unseen_among_unseen=100.0 * float((among_unseen == own).mean()))
+
+
+def text_space_report(text_encoder, split: Dict) -> Dict[str, float]:
+    """:func:`text_space` of the prompt embeddings of the split's names."""
+    import torch
+    with torch.no_grad():
+        embeds = text_encoder(list(split['classes']))
+    return text_space(embeds, split['classes'], split['seen'], split['unseen'])
+
+
 def clip_report(clip_dir: str, scenes_dir: str, *, per_class: int = 10,
                 limit: Optional[int] = None) -> Dict:
     """Zero-shot accuracy and dense floor of the CLIP in ``clip_dir`` on the split and scenes
@@ -188,7 +283,8 @@ def clip_report(clip_dir: str, scenes_dir: str, *, per_class: int = 10,
     Returns:
         ``{"zero_shot": {"unseen_among_unseen", "unseen_among_all", "seen_among_seen",
         "seen_among_all"}, "dense_floor": {"val_unseen": {"mIoU"}, "val_mixed": {"mIoU",
-        "seen", "unseen", "hIoU"}}}`` (all in %), plus the folders read.
+        "seen", "unseen", "hIoU"}}, "text_space": {...}}`` (all in % but the cosines; the text
+        space as :func:`text_space` returns it), plus the folders read.
     """
     split = world.read_split(os.path.join(scenes_dir, 'split.json'))
     backbone, text_encoder = load_world_clip(clip_dir)
@@ -197,7 +293,8 @@ def clip_report(clip_dir: str, scenes_dir: str, *, per_class: int = 10,
     return dict(clip=clip_dir, scenes=scenes_dir, zero_shot=zero_shot, dense_floor=dict(
         val_unseen=dict(mIoU=dense['cross_mIoU']),
         val_mixed=dict(mIoU=dense['mixed_mIoU'], seen=dense['mixed_seen_mIoU'],
-                       unseen=dense['mixed_unseen_mIoU'], hIoU=dense['mixed_hIoU'])))
+                       unseen=dense['mixed_unseen_mIoU'], hIoU=dense['mixed_hIoU'])),
+        text_space=text_space_report(text_encoder, split))
 
 
 def write_report(clip_dir: str, scenes_dir: str, path: str, **kwargs) -> Dict:
@@ -210,13 +307,41 @@ def write_report(clip_dir: str, scenes_dir: str, path: str, **kwargs) -> Dict:
 
 
 def format_report(report: Dict, prefix: str = '') -> List[str]:
-    """Lines of a report, one figure each (``dense_floor.val_mixed.hIoU: 12.3``)."""
+    """Lines of a report, one figure each (``dense_floor.val_mixed.hIoU: 12.3``; cosines to
+    three decimals)."""
     lines = []
     for key, value in report.items():
         if isinstance(value, dict):
             lines += format_report(value, f'{prefix}{key}.')
+        elif isinstance(value, float) and 'cosine' in key:
+            lines.append(f'{prefix}{key}: {value:.3f}')
         elif isinstance(value, float):
             lines.append(f'{prefix}{key}: {value:.1f}')
         else:
             lines.append(f'{prefix}{key}: {value}')
     return lines
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('clip_dir', help='a save_pretrained CLIP directory')
+    parser.add_argument('scenes_dir', help='the scenes folder holding split.json')
+    parser.add_argument('--text-space-only', action='store_true',
+                        help='only the text space (no images encoded)')
+    from coseg_tools.cli import add_debug_argument
+    add_debug_argument(parser)
+    args = parser.parse_args(argv)
+    if args.text_space_only:
+        split = world.read_split(os.path.join(args.scenes_dir, 'split.json'))
+        _, text_encoder = load_world_clip(args.clip_dir)
+        report = dict(clip=args.clip_dir, scenes=args.scenes_dir,
+                      text_space=text_space_report(text_encoder, split))
+    else:
+        report = clip_report(args.clip_dir, args.scenes_dir)
+    print('\n'.join(format_report(report)))
+
+
+if __name__ == '__main__':
+    from coseg_tools.cli import run_tool
+    run_tool(main)

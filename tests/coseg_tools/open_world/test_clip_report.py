@@ -1,4 +1,5 @@
 """The CLIP report's dense floor and zero-shot accuracy on hand-built cases."""
+import json
 import os
 
 import cv2
@@ -103,3 +104,102 @@ def test_zero_shot_accuracy_counts_by_hand(monkeypatch):
     assert acc['unseen_among_unseen'] == pytest.approx(100 * (n_unseen - 1) / n_unseen)
     assert acc['unseen_among_all'] == pytest.approx(100 * (n_unseen - 1) / n_unseen)
     assert acc['seen_among_seen'] == 100.0 and acc['seen_among_all'] == 100.0
+
+
+def _additive_embeddings(names, dim=32, seed=0):
+    """(K, dim) embeddings, each exactly a bias plus one random vector per word of the name
+    (not normalised, so that the sums stay exactly additive)."""
+    rng = np.random.default_rng(seed)
+    words = sorted({w for n in names for w in n.split()})
+    vectors = {w: rng.normal(size=dim) for w in words}
+    bias = rng.normal(size=dim)
+    return np.stack([bias + sum(vectors[w] for w in n.split()) for n in names])
+
+
+def test_text_space_exactly_additive_names_all_right():
+    """Embeddings that are exact sums of word vectors: the seen fit recovers them, so every
+    unseen name is predicted exactly (cosine 1 to its own embedding). Catches an index
+    mix-up between positions in the unseen list and in all names (e.g. comparing the nearest
+    name's index among all names with the name's position among the unseen)."""
+    split = world.make_split(0, 0.25)
+    embeds = _additive_embeddings(split['classes'])
+    result = clip_report.text_space(torch.as_tensor(embeds), split['classes'], split['seen'],
+                                    split['unseen'])
+    assert result['additive_unseen_among_all'] == 100.0
+    assert result['additive_unseen_among_unseen'] == 100.0
+
+
+def test_text_space_unrelated_names_not_named():
+    """Two spaces that do not compose.
+
+    Shuffled: the seen names are exact sums of word vectors, but each unseen name carries
+    the sum of the NEXT unseen name's words (a cyclic shift), so the fit predicts for every
+    unseen name exactly the embedding of another name: none is right.
+
+    Random: every name an independent random vector in 256 dimensions. The prediction for an
+    unseen name depends on the seen embeddings only, so its own embedding is no closer than
+    any other's: about one in 12 right among the unseen (fixed seed, a bound far above).
+    Fitting on all names instead of the seen ones puts each unseen embedding into its own
+    prediction and names most of them right.
+    """
+    split = world.make_split(0, 0.25)
+    names, unseen = split['classes'], split['unseen']
+    embeds = _additive_embeddings(names)
+    index = {c: i for i, c in enumerate(names)}
+    additive = embeds.copy()
+    for a, b in zip(unseen, unseen[1:] + unseen[:1]):
+        embeds[index[a]] = additive[index[b]]
+    result = clip_report.text_space(embeds, names, split['seen'], unseen)
+    assert result['additive_unseen_among_all'] == 0.0
+    assert result['additive_unseen_among_unseen'] == 0.0
+
+    embeds = np.random.default_rng(1).normal(size=(len(names), 256))
+    result = clip_report.text_space(embeds, names, split['seen'], unseen)
+    assert result['additive_unseen_among_unseen'] <= 100 * 4 / len(unseen)
+    assert result['additive_unseen_among_all'] <= 100 * 4 / len(unseen)
+
+
+def test_text_space_nearest_other_cosine_by_hand():
+    """Four names in 2-D: (1, 0), (0.6, 0.8), (0, 3) (norm 3: cosines must normalise) and
+    (-1, 0). Cosines: 1-2 0.6, 1-3 0, 1-4 -1, 2-3 0.8, 2-4 -0.6, 3-4 0; the nearest other
+    name of each: 0.6, 0.8, 0.8, 0 (mean 0.55). Catches a name's own cosine 1 counted as its
+    nearest, and dot products taken without normalising."""
+    names = ['red disc', 'blue disc', 'red ring', 'blue ring']
+    embeds = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 3.0], [-1.0, 0.0]])
+    result = clip_report.text_space(embeds, names, names[:3], names[3:])
+    assert result['nearest_other_cosine'] == pytest.approx(0.55)
+    assert result['nearest_other_cosine_min'] == pytest.approx(0.0)
+    assert result['nearest_other_cosine_max'] == pytest.approx(0.8)
+
+
+def test_text_space_unseen_word_missing_from_seen_names():
+    """'ring' occurs in no seen name: refused, naming the word, rather than predicted with a
+    zero word vector (what a vocabulary built from all names would silently do)."""
+    names = ['red disc', 'blue disc', 'red square', 'blue ring']
+    embeds = np.random.default_rng(0).normal(size=(4, 8))
+    with pytest.raises(ValueError, match="'ring'"):
+        clip_report.text_space(embeds, names, names[:3], names[3:])
+
+
+def test_clip_report_has_text_space(monkeypatch, tmp_path, capsys):
+    """The report and the command line carry the text space; the cosines print to three
+    decimals."""
+    split = world.make_split(0, 0.25)
+    with open(tmp_path / 'split.json', 'w') as f:
+        json.dump(split, f)
+    embeds = torch.as_tensor(_additive_embeddings(split['classes']), dtype=torch.float32)
+    text = lambda names: embeds[[split['classes'].index(n) for n in names]]  # noqa: E731
+    monkeypatch.setattr(clip_report, 'load_world_clip', lambda clip_dir: (None, text))
+    monkeypatch.setattr(clip_report, 'zero_shot_accuracy', lambda *a, **k: {})
+    monkeypatch.setattr(clip_report, 'dense_floor', lambda *a, **k: dict.fromkeys(
+        ('cross_mIoU', 'mixed_mIoU', 'mixed_seen_mIoU', 'mixed_unseen_mIoU', 'mixed_hIoU'), 0.))
+    report = clip_report.clip_report('clip', str(tmp_path))
+    assert report['text_space']['additive_unseen_among_all'] == 100.0
+    lines = clip_report.format_report(report)
+    assert 'text_space.additive_unseen_among_unseen: 100.0' in lines
+    cosine = report['text_space']['nearest_other_cosine']
+    assert f'text_space.nearest_other_cosine: {cosine:.3f}' in lines
+    clip_report.main(['clip', str(tmp_path), '--text-space-only'])
+    out = capsys.readouterr().out.splitlines()
+    assert 'text_space.additive_unseen_among_all: 100.0' in out
+    assert not any(line.startswith('dense_floor') for line in out)
