@@ -36,7 +36,7 @@ demo-convergence: env
 		--out $(CONVERGENCE_DIR)/demo.png --show-slots
 
 test: env
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=15
 
 test-quick: env
 	$(PY) -m pytest tests -m "not slow"
