@@ -12,7 +12,7 @@ import pytest
 
 from coseg_tools.open_world import guard
 
-CROSS_BOUND = 8.0
+CROSS_BOUND = 11.0
 
 
 @pytest.mark.slow
