@@ -3,8 +3,9 @@
 coseg_tools/open_world/guard.py: a small world (160 training scenes, 24 per test part, a CLIP
 pretrained for 120 steps), 300 iterations of the main config (CoSeg-Prefix, set matching)
 through tools/train.py and its cross-vocabulary test (unseen scenes, unseen names only) through
-tools/test.py. The bound sits between this run and the same checkpoint asked for each unseen
-class by another unseen class's name: the measured values and their commands are in
+tools/test.py. The bound sits between this run and two broken text paths, the same checkpoint
+asked for each unseen class by another unseen class's name and the same run with the CLIP's
+untrained text tower: the measured values and their commands are in
 docs/benchmarks/open_world_guard_cpu.txt. The closed-set floor (a stock head trained on the
 seen classes) names no unseen class: 0 by construction.
 """
