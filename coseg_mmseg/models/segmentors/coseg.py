@@ -119,7 +119,7 @@ class CoSeg(CoSegBase):
         """The head's outputs at inference, with ``region_embeds`` when
         ``decode_head.region_naming_weight`` is set (:meth:`region_embeddings`)."""
         outputs = super().head_outputs(inputs, batch_img_metas)
-        if self.decode_head.region_naming_weight:
+        if getattr(self.decode_head, 'region_naming_weight', 0):
             outputs['region_embeds'] = self.region_embeddings(inputs, outputs['mask_logits'])
         return outputs
 
