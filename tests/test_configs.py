@@ -77,6 +77,9 @@ def test_config_loads_and_builds(path):
     # CLIP sizes: shrink them all (a stock mmseg segmentor on the CLIP is tiny already)
     if cfg.model.backbone.type == 'FrozenCLIPBackbone' and cfg.model.type != 'EncoderDecoder':
         cfg.merge_from_dict({k: v for k, v in TINY.items() if cfg.model.get(k.split('.')[1])})
+        if cfg.model.get('neck', {}).get('in_key') == 'layers':  # the M activations side by side
+            backbone = cfg.model.backbone
+            cfg.model.neck.in_channels = len(backbone.out_indices) * backbone.embed_dims
     cfg.merge_from_dict({k: v for k, v in RANDOM.items() if cfg.model.get(k.split('.')[1])})
     model = MODELS.build(cfg.model)
     num_classes = 2

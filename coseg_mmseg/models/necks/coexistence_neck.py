@@ -47,7 +47,10 @@ class CoexistenceNeck(BaseModule):
         decoder_depth: Decoder blocks of the xatten model (4).
         mlp_ratio: MLP hidden width over ``embed_dims``.
         query_std: Std of the normal initialisation of the queries.
-        in_key: Key of the backbone features read as the L visual tokens.
+        in_key: Which backbone features the tokens read: ``'visual_tokens'`` (the paper:
+            CLIP's final tokens in the joint space, (B, L, D)) or ``'layers'`` (the M
+            activations the decoder reads, side by side on the channels: (B, L, M * C);
+            ``in_channels`` is then M * C). docs/recipes.md says when to use which.
         positions: ``'sinusoidal'`` (fixed encodings added to the queries; the visual tokens
             get none) or ``'learned'`` (the authors' released code: learned positions added
             to the queries, ``slot_pos``, and to the visual tokens, ``token_pos``).
@@ -99,12 +102,15 @@ class CoexistenceNeck(BaseModule):
         """Add the slot embeddings to the backbone's features.
 
         Args:
-            inputs: Backbone features; ``inputs[in_key]`` is (B, L, in_channels).
+            inputs: Backbone features; ``inputs[in_key]`` is (B, L, in_channels), or a list
+                of (B, L, C) concatenated on the channels (``'layers'``).
 
         Returns:
             A copy of ``inputs`` with ``slot_embeds``: (B, N, out_channels).
         """
         visual_tokens = inputs[self.in_key]
+        if isinstance(visual_tokens, (list, tuple)):
+            visual_tokens = torch.cat(list(visual_tokens), dim=-1)  # (B, L, M * C)
         if visual_tokens.dim() != 3 or visual_tokens.shape[-1] != self.in_channels:
             raise ValueError(
                 f'neck.in_channels={self.in_channels} but backbone output {self.in_key!r} has '

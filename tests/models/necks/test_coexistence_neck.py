@@ -48,6 +48,22 @@ def test_bad_mode_and_shapes_name_the_key():
 
 
 @pytest.mark.parametrize('mode', ['prefix', 'xatten'])
+def test_layers_are_read_side_by_side_shallow_first(mode):
+    """``in_key='layers'``: the M activations (B, L, C) are one token of M * C channels, the
+    first layer's channels first: the same as the paper's neck fed that token by hand."""
+    layers = [torch.randn(2, 9, 8) for _ in range(3)]
+    side_by_side = torch.zeros(2, 9, 24)
+    for m, layer in enumerate(layers):
+        side_by_side[..., 8 * m:8 * (m + 1)] = layer
+    expected = build(mode)(dict(visual_tokens=side_by_side))['slot_embeds']
+    out = build(mode, in_key='layers')(dict(layers=layers, visual_tokens=torch.randn(2, 9, 24)))
+    torch.testing.assert_close(out['slot_embeds'], expected, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match=r"neck.in_channels=24 but backbone output 'layers'.*"
+                                         r"\(2, 9, 16\)"):
+        build(mode, in_key='layers')(dict(layers=layers[:2]))
+
+
+@pytest.mark.parametrize('mode', ['prefix', 'xatten'])
 def test_learned_positions_are_trained_and_laid_on_the_grid(mode):
     """``positions='learned'``: slot and token positions are parameters that get gradients;
     the token positions are added to the visual tokens as the grid lays them out."""
