@@ -13,7 +13,7 @@ import pytest
 
 from coseg_tools.open_world import guard
 
-CROSS_BOUND = 11.0
+CROSS_BOUND = 16.0
 
 
 @pytest.mark.slow
