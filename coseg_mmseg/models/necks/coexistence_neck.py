@@ -50,7 +50,7 @@ class CoexistenceNeck(BaseModule):
         in_key: Which backbone features the tokens read: ``'visual_tokens'`` (the paper:
             CLIP's final tokens in the joint space, (B, L, D)) or ``'layers'`` (the M
             activations the decoder reads, side by side on the channels: (B, L, M * C);
-            ``in_channels`` is then M * C). docs/recipes.md says when to use which.
+            ``in_channels`` is then M * C). docs/open_vocabulary.md measures both.
         positions: ``'sinusoidal'`` (fixed encodings added to the queries; the visual tokens
             get none) or ``'learned'`` (the authors' released code: learned positions added
             to the queries, ``slot_pos``, and to the visual tokens, ``token_pos``).
