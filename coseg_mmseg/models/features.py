@@ -28,7 +28,8 @@ class BackboneFeatures(TypedDict, total=False):
         layers: M activations (B, L, C), shallow to deep: what the decoder reads.
         layers_cls: M CLS tokens (B, C) of the same blocks, or None (CNN backbones).
         grid: (h, w), the patch grid.
-        visual_tokens: (B, L, D) final tokens in CLIP's joint space: what the neck reads.
+        visual_tokens: (B, L, D) final tokens in CLIP's joint space: what the neck reads by
+            default (``neck.in_key`` may name ``layers`` instead).
         image_embed: (B, D) CLIP's pooled image embedding (the baseline's shared ranking).
     """
     layers: List[Tensor]
