@@ -23,8 +23,8 @@ model = dict(
         init_cfg=open_world_clip),
     text_encoder=dict(
         embed_dims=32, num_layers=2, num_heads=2, output_dim=32, init_cfg=open_world_clip),
-    # The neck reads the three activations the decoder reads, side by side (3 x 64 channels),
-    # not the paper's final tokens in the joint space: why in docs/open_vocabulary.md.
+    # The neck reads the activations the decoder reads, side by side (in_channels: their widths
+    # summed), not the paper's final tokens in the joint space: why in docs/open_vocabulary.md.
     neck=dict(num_slots=8, in_key='layers', in_channels=192, embed_dims=64, out_channels=32,
               depth=2),
     decode_head=dict(
