@@ -110,7 +110,7 @@ class CoexistenceNeck(BaseModule):
         """
         visual_tokens = inputs[self.in_key]
         if isinstance(visual_tokens, (list, tuple)):
-            visual_tokens = torch.cat(list(visual_tokens), dim=-1)  # (B, L, M * C)
+            visual_tokens = torch.cat(visual_tokens, dim=-1)  # (B, L, M * C)
         if visual_tokens.dim() != 3 or visual_tokens.shape[-1] != self.in_channels:
             raise ValueError(
                 f'neck.in_channels={self.in_channels} but backbone output {self.in_key!r} has '
