@@ -4,7 +4,9 @@
 # unseen classes are named by words never trained on (docs/open_vocabulary.md).
 # make demo-convergence: the closed-vocabulary convergence benchmark's demo (docs/convergence.md).
 # make test: set up .venv and run the test suite; make test-quick: all but the tests marked slow
-# (those that start the tools in subprocesses).
+# (those that start the tools in subprocesses). Both run one pytest process per core with one
+# torch thread each (TEST_THREADS): several processes each taking every core oversubscribe the
+# CPU and run slower than one process alone.
 PY := .venv/bin/python
 DEMO_CONFIG := configs/coseg/open_world/coseg_prefix_set-matching_open-world.py
 DEMO_DIR := work_dirs/demo_open_world
@@ -35,11 +37,13 @@ demo-convergence: env
 		--config $(CONVERGENCE_CONFIG) --checkpoint $$(cat $(CONVERGENCE_DIR)/last_checkpoint) \
 		--out $(CONVERGENCE_DIR)/demo.png --show-slots
 
+TEST_THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 test: env
-	$(PY) -m pytest tests --durations=15
+	$(TEST_THREADS) $(PY) -m pytest tests -n auto --durations=15
 
 test-quick: env
-	$(PY) -m pytest tests -m "not slow"
+	$(TEST_THREADS) $(PY) -m pytest tests -n auto -m "not slow"
 
 clean:
 	rm -rf work_dirs data/tiny data/convergence data/open_world
